@@ -1,0 +1,38 @@
+# skillatlas — two commands set up a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The embedded Dagster instance lives in the project unless the user chose another DAGSTER_HOME.
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: install instance run test ui lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+instance:
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+
+run: install instance
+	$(BIN)/python -m jobs.pipeline_run
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install instance
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf .dagster .pytest_cache

@@ -1,0 +1,196 @@
+"""Uploaded documents: their text and the skills extracted from them, one partition per upload batch."""
+
+
+from collections import Counter
+
+import dagster as dg
+import pandas as pd
+
+from assets.ledger import ItemFailure, record_failures
+from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
+from assets.reference import decode_taxonomy, load_taxonomy_vectors
+from resources.artifacts import ArtifactStore
+from resources.extractor import ExtractorResource
+from resources.inbox import InboxResource
+from resources.warehouse import WarehouseResource
+from skillatlas.errors import ItemError, classify_exception
+from skillatlas.parsing import parse_document
+from skillatlas.validation import validate_partition_key
+
+DOCUMENTS_GROUP = "documents"
+MANIFEST_TABLE = "upload_manifest"
+TEXT_COLUMNS = [
+    "batch_id", "doc_id", "relpath", "kind", "format", "title", "posted_date", "sha256", "char_count",
+    "truncated", "text",
+]
+SKILL_COLUMNS = [
+    "batch_id", "doc_id", "kind", "skill_id", "label", "confidence", "method", "evidence_start",
+    "evidence_end", "evidence", "extractor_version",
+]
+
+# Transient failures (I/O hiccups, database blips) are retried by the step; the rest are item failures.
+STEP_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def batch_keys(context: dg.AssetExecutionContext) -> list[str]:
+    keys = list(context.partition_keys)
+    for key in keys:
+        try:
+            validate_partition_key(key)
+        except ValueError as exc:
+            raise dg.Failure(f"bad partition key: {exc}", allow_retries=False) from exc
+    return keys
+
+
+def batch_summary(processed: int, succeeded: int, failed: int, skipped: int) -> dict[str, int | float]:
+    return {
+        "processed": processed,
+        "succeeded": succeeded,
+        "failed": failed,
+        "skipped": skipped,
+        "failure_rate": round(failed / processed, 4) if processed else 0.0,
+    }
+
+
+@dg.asset(
+    group_name=DOCUMENTS_GROUP,
+    partitions_def=upload_batches,
+    backfill_policy=BATCH_BACKFILL_POLICY,
+    metadata={"partition_expr": "batch_id"},
+    kinds={"pandas"},
+    retry_policy=STEP_RETRY,
+    tags={"skillatlas/queue": "ingest"},
+)
+def document_text(
+    context: dg.AssetExecutionContext, inbox: InboxResource, warehouse: WarehouseResource
+) -> pd.DataFrame:
+    """Plain text of every document in the batch (PDF, DOCX, HTML, TXT), with its kind (course or job),
+    title and posting date. A document that cannot be read becomes one `item_failures` row with the reason;
+    the rest of the batch goes on."""
+    keys = batch_keys(context)
+    manifest = warehouse.read_table(MANIFEST_TABLE, {"batch_id": keys})
+    missing = sorted(set(keys) - set(manifest.get("batch_id", pd.Series(dtype=str))))
+    if missing:
+        raise dg.Failure(
+            f"no manifest rows for batch(es) {missing}: the batch was never registered by the inbox sensor",
+            allow_retries=False,
+        )
+    rows: list[dict[str, object]] = []
+    failures: list[ItemFailure] = []
+    for item in manifest.itertuples(index=False):
+        try:
+            parsed = parse_document(inbox.resolve(item.relpath), max_bytes=inbox.max_file_bytes)
+        except ItemError as exc:
+            failures.append(ItemFailure(item.batch_id, item.relpath, str(exc.kind), exc.message, exc.transient))
+            continue
+        except ValueError as exc:  # unsafe upload name
+            failures.append(ItemFailure(item.batch_id, item.relpath, "invalid_input", str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad file must never sink its batch
+            error = classify_exception(exc)
+            failures.append(ItemFailure(item.batch_id, item.relpath, str(error.kind), error.message, error.transient))
+            continue
+        rows.append(
+            {
+                "batch_id": item.batch_id,
+                "doc_id": item.doc_id,
+                "relpath": item.relpath,
+                "kind": item.kind,
+                "format": parsed.format,
+                "title": parsed.title or item.relpath.rsplit("/", 1)[-1],
+                "posted_date": parsed.posted_date.isoformat() if parsed.posted_date else None,
+                "sha256": item.sha256,
+                "char_count": len(parsed.text),
+                "truncated": bool(getattr(parsed, "truncated", False)),
+                "text": parsed.text,
+            }
+        )
+    record_failures(context, warehouse, "document_text", keys, failures)
+    out = pd.DataFrame(rows, columns=TEXT_COLUMNS)
+    context.add_output_metadata(
+        {
+            **batch_summary(len(manifest), len(out), len(failures), 0),
+            "batches": len(keys),
+            "by_format": dg.MetadataValue.json(dict(Counter(out["format"]))),
+            "failures_by_kind": dg.MetadataValue.json(dict(Counter(f.error_kind for f in failures))),
+        }
+    )
+    return out
+
+
+@dg.asset(
+    group_name=DOCUMENTS_GROUP,
+    partitions_def=upload_batches,
+    backfill_policy=BATCH_BACKFILL_POLICY,
+    metadata={"partition_expr": "batch_id"},
+    kinds={"pandas"},
+    retry_policy=STEP_RETRY,
+    pool="extraction",
+    tags={"skillatlas/queue": "extraction"},
+    automation_condition=dg.AutomationCondition.eager(),
+    deps=["taxonomy_vectors"],
+)
+def document_skills(
+    context: dg.AssetExecutionContext,
+    extractor: ExtractorResource,
+    artifacts: ArtifactStore,
+    warehouse: WarehouseResource,
+    document_text: pd.DataFrame,
+    skill_taxonomy: pd.DataFrame,
+) -> pd.DataFrame:
+    """Skills found in each document: taxonomy skill id and label, confidence in [0, 1], the evidence (text
+    and character offsets) and the method that found it (phrase, semantic or llm). One row per document and
+    skill. A document the extractor fails on becomes an `item_failures` row; the rest of the batch goes on."""
+    keys = batch_keys(context)
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
+    if vectors is None and extractor.semantic:
+        context.log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
+    engine = extractor.build(taxonomy, vectors)
+    version = str(getattr(engine, "version", type(engine).__name__))
+    rows: list[dict[str, object]] = []
+    failures: list[ItemFailure] = []
+    no_skills = 0
+    for doc in document_text.itertuples(index=False):
+        try:
+            mentions = engine.extract(doc.text)
+        except ItemError as exc:
+            failures.append(ItemFailure(doc.batch_id, doc.relpath, str(exc.kind), exc.message, exc.transient))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad document must never sink its batch
+            error = classify_exception(exc)
+            failures.append(ItemFailure(doc.batch_id, doc.relpath, str(error.kind), error.message, error.transient))
+            continue
+        if not mentions:
+            no_skills += 1
+        for m in mentions:
+            rows.append(
+                {
+                    "batch_id": doc.batch_id,
+                    "doc_id": doc.doc_id,
+                    "kind": doc.kind,
+                    "skill_id": m.skill_id,
+                    "label": m.label,
+                    "confidence": float(m.confidence),
+                    "method": m.method,
+                    "evidence_start": int(m.start),
+                    "evidence_end": int(m.end),
+                    "evidence": m.evidence[:500],
+                    "extractor_version": version,
+                }
+            )
+    record_failures(context, warehouse, "document_skills", keys, failures)
+    out = pd.DataFrame(rows, columns=SKILL_COLUMNS)
+    processed = len(document_text)
+    context.add_output_metadata(
+        {
+            **batch_summary(processed, processed - len(failures), len(failures), 0),
+            "documents_without_skills": no_skills,
+            "skills_found": len(out),
+            "distinct_skills": int(out["skill_id"].nunique()),
+            "mean_skills_per_document": round(len(out) / max(1, processed - len(failures)), 2),
+            "by_method": dg.MetadataValue.json(dict(Counter(out["method"]))),
+            "extractor_version": version,
+        }
+    )
+    return out

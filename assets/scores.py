@@ -1,0 +1,149 @@
+"""What people query: the SOC→skills map, canonical skills, and course alignment scores."""
+
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from assets.reference import decode_taxonomy, load_taxonomy_vectors
+from resources.artifacts import ArtifactStore
+from skillatlas import reference
+from skillatlas.extraction import OfflineExtractor
+from skillatlas.scoring import alignment_scores
+
+SCORES_GROUP = "scores"
+SCORING_TAGS = {"skillatlas/queue": "scoring"}
+
+
+def _text_skills(extractor: OfflineExtractor, texts: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    rows = []
+    for entity_id, text in zip(texts[id_column], texts["text"], strict=True):
+        for mention in extractor.extract(text):
+            rows.append({id_column: entity_id, "skill_id": mention.skill_id, "confidence": mention.confidence})
+    return pd.DataFrame(rows, columns=[id_column, "skill_id", "confidence"])
+
+
+@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+def soc_skill_map(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
+    """Skills each of the 1,016 O*NET-SOC occupations needs, one row per (SOC code, skill): O*NET technology
+    skills (with Hot Technology / In Demand flags), ESCO essential/optional skills through the ESCO→O*NET
+    crosswalk, and skills phrase-matched in the O*NET description and task statements. `weight` in (0, 1]
+    and `sources` say where each link comes from."""
+    from skillatlas.soc_map import build_soc_skill_map
+
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    occupations = reference.load_onet_occupations()
+    tasks = reference.load_onet_tasks()
+    phrase_only = OfflineExtractor(taxonomy, embedder=None, min_confidence=0.5)
+    texts = pd.concat(
+        [
+            occupations[["soc_code", "description"]].rename(columns={"description": "text"}),
+            tasks.groupby("soc_code")["task"].apply(" \n".join).rename("text").reset_index(),
+        ],
+        ignore_index=True,
+    )
+    extracted = _text_skills(phrase_only, texts, "soc_code")
+    extracted = extracted.groupby(["soc_code", "skill_id"], as_index=False)["confidence"].max()
+    soc_map = build_soc_skill_map(
+        occupations,
+        reference.load_onet_technology_skills(),
+        reference.load_esco_onet_crosswalk(),
+        reference.load_esco_occupation_skills(),
+        taxonomy,
+        extracted=extracted,
+    )
+    mapped = soc_map["soc_code"].nunique()
+    context.add_output_metadata(
+        {
+            "links": len(soc_map),
+            "soc_codes_mapped": int(mapped),
+            "soc_codes_total": len(occupations),
+            "mean_skills_per_soc": round(len(soc_map) / max(1, mapped), 1),
+        }
+    )
+    return soc_map
+
+
+def entity_vectors(
+    entity_skills: pd.DataFrame, taxonomy: pd.DataFrame, vectors: np.ndarray | None
+) -> dict[str, np.ndarray] | None:
+    """Per-entity embedding: weighted mean of its skills' taxonomy vectors, L2-normalised."""
+    if vectors is None or entity_skills.empty:
+        return None
+    position = pd.Series(np.arange(len(taxonomy)), index=taxonomy["skill_id"])
+    frame = entity_skills[entity_skills["skill_id"].isin(position.index)]
+    out: dict[str, np.ndarray] = {}
+    for entity_id, group in frame.groupby("entity_id"):
+        rows = vectors[position[group["skill_id"]].to_numpy()]
+        centroid = (rows * group["weight"].to_numpy()[:, None]).sum(axis=0)
+        norm = float(np.linalg.norm(centroid))
+        if norm > 0:
+            out[str(entity_id)] = centroid / norm
+    return out
+
+
+def course_skill_frame(document_skills: pd.DataFrame, kind: str) -> pd.DataFrame:
+    frame = document_skills[document_skills["kind"] == kind]
+    return frame.rename(columns={"doc_id": "entity_id", "confidence": "weight"})[["entity_id", "skill_id", "weight"]]
+
+
+def _score(
+    context: dg.AssetExecutionContext,
+    courses: pd.DataFrame,
+    targets: pd.DataFrame,
+    taxonomy: pd.DataFrame,
+    vectors: np.ndarray | None,
+) -> pd.DataFrame:
+    labels = taxonomy.set_index("skill_id")["label"]
+    scores = alignment_scores(
+        courses,
+        targets,
+        course_vectors=entity_vectors(courses, taxonomy, vectors),
+        target_vectors=entity_vectors(targets, taxonomy, vectors),
+        top_k=200,
+        skill_labels=labels,
+    )
+    context.add_output_metadata(
+        {
+            "pairs": len(scores),
+            "courses_scored": int(scores["course_id"].nunique()),
+            "courses_total": int(courses["entity_id"].nunique()),
+            "tier_counts": dg.MetadataValue.json(scores["tier"].value_counts().to_dict()),
+            "mean_top1_score": float(scores[scores["rank"] == 1]["score"].mean()) if len(scores) else 0.0,
+        }
+    )
+    return scores
+
+
+@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+def course_occupation_scores(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStore,
+    document_skills: pd.DataFrame,
+    soc_skill_map: pd.DataFrame,
+    skill_taxonomy: pd.DataFrame,
+) -> pd.DataFrame:
+    """Course ↔ occupation alignment: for every course, its top 200 O*NET occupations with a score in [0, 1]
+    (IDF-weighted skill overlap, so rare skills weigh more, blended with skill-embedding similarity), a tier
+    (A/B/C), the shared skills that explain it and the skill gaps the course leaves."""
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
+    courses = course_skill_frame(document_skills, "course")
+    targets = soc_skill_map.rename(columns={"soc_code": "entity_id"})[["entity_id", "skill_id", "weight"]]
+    return _score(context, courses, targets, taxonomy, vectors)
+
+
+@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+def course_job_scores(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStore,
+    document_skills: pd.DataFrame,
+    skill_taxonomy: pd.DataFrame,
+) -> pd.DataFrame:
+    """Course ↔ job-posting alignment, same method as course ↔ occupation: top 200 postings per course,
+    score, tier, shared skills and gaps."""
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
+    courses = course_skill_frame(document_skills, "course")
+    jobs = course_skill_frame(document_skills, "job")
+    return _score(context, courses, jobs, taxonomy, vectors)

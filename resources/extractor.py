@@ -1,0 +1,88 @@
+"""The skill extractor a deployment uses: offline (default), OpenAI, or the offline→OpenAI cascade."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+_CACHE: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def taxonomy_fingerprint(taxonomy: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for skill_id, label in zip(taxonomy["skill_id"], taxonomy["label"], strict=True):
+        digest.update(f"{skill_id}\t{label}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+class ExtractorResource(dg.ConfigurableResource):
+    """Builds (once per process) the extractor over the current taxonomy.
+
+    `openai_api_key` is meant to be set with `EnvVar("OPENAI_API_KEY")`: Dagster resolves it at run time and
+    never shows its value in run config or the UI.
+    """
+
+    mode: str = Field(default="offline", description="offline | openai | cascade")
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    semantic: bool = Field(default=True, description="Use the MiniLM semantic matcher besides phrase matching")
+    cascade_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    openai_api_key: str | None = Field(default=None, description="Set through EnvVar('OPENAI_API_KEY')")
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    requests_per_minute: int = Field(default=300, gt=0)
+    tokens_per_minute: int = Field(default=200_000, gt=0)
+    cache_dir: str | None = Field(default=None, description="LLM response cache folder")
+
+    def offline(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
+        from skillatlas.embeddings import MiniLMEmbedder
+        from skillatlas.extraction import OfflineExtractor
+
+        key = f"offline:{taxonomy_fingerprint(taxonomy)}:{self.semantic}:{self.min_confidence}"
+        with _LOCK:
+            if key not in _CACHE:
+                embedder = MiniLMEmbedder() if self.semantic and vectors is not None else None
+                _CACHE[key] = OfflineExtractor(
+                    taxonomy,
+                    embedder=embedder,
+                    taxonomy_vectors=vectors if embedder is not None else None,
+                    min_confidence=self.min_confidence,
+                )
+            return _CACHE[key]
+
+    def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
+        offline = self.offline(taxonomy, vectors)
+        if self.mode == "offline":
+            return offline
+        if self.mode not in ("openai", "cascade"):
+            raise dg.Failure(f"extractor mode {self.mode!r} is not one of offline, openai, cascade", allow_retries=False)
+        if not self.openai_api_key:
+            raise dg.Failure(
+                f"extractor mode {self.mode!r} needs OPENAI_API_KEY in the environment", allow_retries=False
+            )
+        from skillatlas import llm
+
+        config = llm.LLMConfig(
+            model=self.openai_model,
+            min_confidence=self.min_confidence,
+            requests_per_minute=self.requests_per_minute,
+            tokens_per_minute=self.tokens_per_minute,
+        )
+        cache = llm.LLMCache(Path(self.cache_dir or ".") / "llm_cache.sqlite")
+        openai_extractor = llm.OpenAIExtractor(
+            api_key=self.openai_api_key,
+            base_url=self.openai_base_url,
+            config=config,
+            candidates=offline.candidates if hasattr(offline, "candidates") else None,
+            cache=cache,
+        )
+        if self.mode == "openai":
+            return openai_extractor
+        return llm.CascadeExtractor(offline, openai_extractor, threshold=self.cascade_threshold)

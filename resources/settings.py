@@ -1,0 +1,73 @@
+"""Environment selection: which warehouse, inbox and extractor a deployment uses, from env vars.
+
+SKILLATLAS_ENV=embedded (default): SQLite warehouse file under SKILLATLAS_DATA_DIR (default `.dagster/`
+in the project), the shipped sample inbox, offline extraction.
+SKILLATLAS_ENV=production: the warehouse URL must come from SKILLATLAS_WAREHOUSE_URL (read through
+`EnvVar`, so its password never lands in run config or the UI).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from skillatlas.paths import REPO_ROOT, SAMPLE_INBOX
+
+ENVIRONMENTS = ("embedded", "production")
+EXTRACTOR_MODES = ("offline", "openai", "cascade")
+DEFAULT_MAX_FILE_BYTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    data_dir: Path
+    inbox_dir: Path
+    warehouse_url_env: str | None  # name of the env var holding the URL (production), or None
+    embedded_warehouse_url: str
+    max_file_bytes: int
+    batch_size: int
+    extractor: str
+
+
+def _int_env(name: str, default: int, *, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value} is out of range [{low}, {high}]")
+    return value
+
+
+def load_settings() -> Settings:
+    environment = os.environ.get("SKILLATLAS_ENV", "embedded").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"SKILLATLAS_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+    data_dir = Path(os.environ.get("SKILLATLAS_DATA_DIR") or REPO_ROOT / ".dagster").resolve()
+    inbox_dir = Path(os.environ.get("SKILLATLAS_INBOX") or SAMPLE_INBOX).resolve()
+    extractor = os.environ.get("SKILLATLAS_EXTRACTOR", "offline").strip().lower()
+    if extractor not in EXTRACTOR_MODES:
+        raise ValueError(f"SKILLATLAS_EXTRACTOR={extractor!r} is not one of {', '.join(EXTRACTOR_MODES)}")
+    warehouse_url_env = None
+    if environment == "production" or os.environ.get("SKILLATLAS_WAREHOUSE_URL"):
+        warehouse_url_env = "SKILLATLAS_WAREHOUSE_URL"
+        if environment == "production" and not os.environ.get("SKILLATLAS_WAREHOUSE_URL"):
+            raise ValueError(
+                "SKILLATLAS_ENV=production needs SKILLATLAS_WAREHOUSE_URL, e.g. "
+                "postgresql+psycopg://user:password@host:5432/skillatlas"
+            )
+    return Settings(
+        environment=environment,
+        data_dir=data_dir,
+        inbox_dir=inbox_dir,
+        warehouse_url_env=warehouse_url_env,
+        embedded_warehouse_url=f"sqlite:///{data_dir / 'warehouse.sqlite'}",
+        max_file_bytes=_int_env("SKILLATLAS_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, low=1, high=2_000_000_000),
+        batch_size=_int_env("SKILLATLAS_BATCH_SIZE", 100, low=1, high=100),
+        extractor=extractor,
+    )

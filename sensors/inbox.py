@@ -1,0 +1,120 @@
+"""Inbox sensor: new uploads become batches (dynamic partitions) and one ingest run per tick.
+
+Exactly-once registration, even if the sensor dies midway:
+1. files newer than the cursor's (mtime, path) watermark are hashed;
+2. content already in `upload_manifest` is a re-upload and is skipped (logged, never re-processed);
+3. the new batches' manifest rows are committed in one transaction *before* the partitions are requested;
+4. every tick also re-requests batches that are in the manifest but not yet a partition, so a tick that
+   crashed between step 3 and the partition request loses nothing.
+"""
+
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from assets.documents import MANIFEST_TABLE
+from assets.partitions import upload_batches
+from resources.inbox import InboxResource
+from resources.warehouse import WarehouseResource, utc_now_iso
+from skillatlas.inbox import document_id, plan_batches, scan_inbox
+
+MANIFEST_COLUMNS = ["batch_id", "doc_id", "relpath", "kind", "sha256", "size_bytes", "registered_at"]
+
+
+def parse_cursor(raw: str | None) -> tuple[int, str] | None:
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return int(data["mtime_ns"]), str(data["relpath"])
+    except (ValueError, KeyError, TypeError):
+        return None  # an unreadable cursor means a full rescan; the content-hash check prevents duplicates
+
+
+def format_cursor(mtime_ns: int, relpath: str) -> str:
+    return json.dumps({"mtime_ns": mtime_ns, "relpath": relpath})
+
+
+def ingest_run_request(batch_ids: list[str], job_name: str) -> dg.RunRequest:
+    """One run for all of a tick's batches: a range run, so N batches cost one run, not N."""
+    tags = {"skillatlas/queue": "ingest", "skillatlas/trigger": "inbox_sensor"}
+    if len(batch_ids) == 1:
+        return dg.RunRequest(run_key=f"ingest:{batch_ids[0]}", job_name=job_name, partition_key=batch_ids[0], tags=tags)
+    return dg.RunRequest(
+        run_key=f"ingest:{batch_ids[0]}..{batch_ids[-1]}",
+        job_name=job_name,
+        tags={
+            **tags,
+            "dagster/asset_partition_range_start": batch_ids[0],
+            "dagster/asset_partition_range_end": batch_ids[-1],
+        },
+    )
+
+
+def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinition:
+    @dg.sensor(
+        name="inbox_sensor",
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Registers new files in the inbox as upload batches (<= 100 documents) and ingests them.",
+    )
+    def inbox_sensor(
+        context: dg.SensorEvaluationContext, inbox: InboxResource, warehouse: WarehouseResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        manifest = warehouse.read_table(MANIFEST_TABLE)
+        known_hashes = set(manifest["sha256"]) if not manifest.empty else set()
+        files, skipped = scan_inbox(inbox.root, after=parse_cursor(context.cursor))
+        for relpath, reason in skipped[:20]:
+            context.log.warning(f"inbox: skipped {relpath}: {reason}")
+        plan = plan_batches(files, known_hashes, now=datetime.now(UTC), batch_size=inbox.batch_size)
+        for dup in plan.duplicates[:20]:
+            context.log.info(f"inbox: {dup.relpath} is a re-upload of already registered content; skipped")
+
+        if plan.batches:
+            now = utc_now_iso()
+            frame = pd.DataFrame(
+                [
+                    {
+                        "batch_id": batch.batch_id,
+                        "doc_id": document_id(f.sha256),
+                        "relpath": f.relpath,
+                        "kind": f.kind,
+                        "sha256": f.sha256,
+                        "size_bytes": f.size_bytes,
+                        "registered_at": now,
+                    }
+                    for batch in plan.batches
+                    for f in batch.files
+                ],
+                columns=MANIFEST_COLUMNS,
+            )
+            new_ids = [batch.batch_id for batch in plan.batches]
+            warehouse.replace_rows(MANIFEST_TABLE, frame, {"batch_id": new_ids})
+
+        registered = set(warehouse.read_table(MANIFEST_TABLE)["batch_id"]) if (plan.batches or not manifest.empty) else set()
+        existing = set(context.instance.get_dynamic_partitions(upload_batches.name))
+        pending = sorted(registered - existing)
+
+        cursor = context.cursor
+        if files:
+            last = files[-1]
+            cursor = format_cursor(last.mtime_ns, last.relpath)
+        if not pending:
+            return dg.SensorResult(
+                skip_reason=dg.SkipReason(
+                    f"no new documents ({len(plan.duplicates)} re-uploads, {len(skipped)} skipped files)"
+                ),
+                cursor=cursor,
+            )
+        context.log.info(f"inbox: {len(pending)} new batch(es): {', '.join(pending)}")
+        return dg.SensorResult(
+            run_requests=[ingest_run_request(pending, job_name)],
+            dynamic_partitions_requests=[upload_batches.build_add_request(pending)],
+            cursor=cursor,
+        )
+
+    return inbox_sensor

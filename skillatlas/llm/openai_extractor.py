@@ -1,0 +1,532 @@
+"""Skill extraction with an OpenAI(-compatible) chat model, constrained to offline candidates.
+
+Flow for one document: split into chunks of whole sentences (``LLMConfig.chunk_chars``) -> for each chunk ask
+the offline retriever for candidate skills -> cache lookup -> one ``chat.completions`` request with a strict
+JSON-schema response format -> validate (schema + candidate set) -> SkillMentions with evidence offsets.
+
+The OpenAI client is created with ``max_retries=0``: retries, backoff, Retry-After and rate limiting are
+handled here so that they are counted, bounded (``LLMConfig.max_attempts``) and shared between threads.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from skillatlas.errors import ErrorKind, ItemError
+from skillatlas.llm.cache import LLMCache, cache_key
+from skillatlas.llm.config import SYSTEM_GUARD, LLMConfig, LLMStats
+from skillatlas.llm.ratelimit import RateLimiter, estimate_tokens
+
+if TYPE_CHECKING:
+    from openai import OpenAI
+
+    from skillatlas.extraction import SkillMention
+
+__all__ = ["CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "build_messages", "chunk_text"]
+
+log = logging.getLogger(__name__)
+
+CandidateFn = Callable[[str], Sequence[tuple[str, str]]]
+"""``candidates(text) -> [(skill_id, label), ...]``, best first (the offline retriever's top-N)."""
+
+_SKILL_ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "skill_id": {"type": "string"},
+        "label": {"type": "string"},
+        "confidence": {"type": "number"},
+        "evidence": {"type": "string"},
+    },
+    "required": ["skill_id", "label", "confidence", "evidence"],
+    "additionalProperties": False,
+}
+RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"skills": {"type": "array", "items": _SKILL_ITEM_SCHEMA}},
+    "required": ["skills"],
+    "additionalProperties": False,
+}
+_SCHEMA_NAME = "skill_extraction"
+_TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+_EVIDENCE_MAX = 300
+
+
+class _InvalidOutput(Exception):
+    """The model answered, but not with JSON matching the schema."""
+
+
+# --------------------------------------------------------------------------------------------- prompt
+
+
+def _nonce(text: str) -> str:
+    # Derived from the text itself: deterministic (prompt caching) and impossible for the text to contain.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _clean_label(label: str) -> str:
+    return " ".join(str(label).split())
+
+
+def build_messages(text: str, candidates: Sequence[tuple[str, str]], config: LLMConfig) -> list[dict[str, str]]:
+    """System prompt (template + candidates + non-configurable guard) and the delimited document."""
+    nonce = _nonce(text)
+    lines = "\n".join(f"- {sid} | {_clean_label(label)}" for sid, label in candidates)
+    system = (
+        config.prompt_template.replace("{candidates}", lines).replace("{max_skills}", str(config.max_skills))
+        .rstrip("\n") + "\n\n" + SYSTEM_GUARD.replace("{nonce}", nonce)
+    )
+    user = f"<<<DOCUMENT {nonce}>>>\n{text}\n<<<END DOCUMENT {nonce}>>>"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _response_format(candidates: Sequence[tuple[str, str]], config: LLMConfig) -> dict[str, Any]:
+    schema: dict[str, Any] = RESPONSE_SCHEMA
+    if config.enum_in_schema:
+        item = dict(_SKILL_ITEM_SCHEMA)
+        item["properties"] = dict(item["properties"], skill_id={"type": "string", "enum": [c[0] for c in candidates]})
+        schema = dict(RESPONSE_SCHEMA, properties={"skills": {"type": "array", "items": item}})
+    return {"type": "json_schema", "json_schema": {"name": _SCHEMA_NAME, "strict": True, "schema": schema}}
+
+
+_BOUNDARY = re.compile(r"\n\s*\n|\n|(?<=[.!?;])\s+")
+
+
+def chunk_text(text: str, max_chars: int) -> list[tuple[int, str]]:
+    """Split ``text`` into ``(offset, chunk)`` pieces of at most ``max_chars``, cutting at paragraph, line or
+    sentence boundaries when one exists in the second half of the window (else at whitespace, else hard)."""
+    if len(text) <= max_chars:
+        return [(0, text)] if text.strip() else []
+    out: list[tuple[int, str]] = []
+    start, n = 0, len(text)
+    while start < n:
+        end = min(n, start + max_chars)
+        if end < n:
+            window = text[start:end]
+            cut = None
+            for m in _BOUNDARY.finditer(window, max_chars // 2):
+                cut = m.end()
+            if cut is None:
+                ws = window.rfind(" ", max_chars // 2)
+                cut = ws + 1 if ws > 0 else len(window)
+            end = start + cut
+        piece = text[start:end]
+        if piece.strip():
+            out.append((start, piece))
+        start = end
+    return out
+
+
+# --------------------------------------------------------------------------------------------- output
+
+
+def _parse_output(completion: Any, allowed: Mapping[str, str], stats: LLMStats) -> list[dict[str, Any]]:
+    """Validate one completion; return items (candidate label, confidence clamped to [0, 1])."""
+    choices = getattr(completion, "choices", None) or []
+    if not choices:
+        raise _InvalidOutput("no choices in the response")
+    choice = choices[0]
+    message = choice.message
+    if getattr(message, "refusal", None):
+        raise _InvalidOutput("the model refused to answer")
+    if choice.finish_reason == "length":
+        raise _InvalidOutput("the answer was truncated (finish_reason=length)")
+    content = message.content
+    if not content:
+        raise _InvalidOutput("empty message content")
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise _InvalidOutput(f"content is not valid JSON ({exc.msg} at char {exc.pos})") from None
+    if not isinstance(data, dict) or set(data) != {"skills"} or not isinstance(data["skills"], list):
+        raise _InvalidOutput('content does not match the schema: expected {"skills": [...]}')
+    best: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(data["skills"]):
+        if not isinstance(item, dict) or set(item) != set(_SKILL_ITEM_SCHEMA["required"]):
+            raise _InvalidOutput(f"skills[{i}] does not match the schema")
+        sid, conf, evidence = item["skill_id"], item["confidence"], item["evidence"]
+        if (not isinstance(sid, str) or not isinstance(item["label"], str) or not isinstance(evidence, str)
+                or isinstance(conf, bool) or not isinstance(conf, int | float) or not math.isfinite(conf)):
+            raise _InvalidOutput(f"skills[{i}] has a field of the wrong type")
+        if sid not in allowed:
+            stats.dropped_out_of_taxonomy += 1
+            continue
+        conf = min(1.0, max(0.0, float(conf)))
+        if sid not in best or conf > best[sid]["confidence"]:
+            best[sid] = {"skill_id": sid, "label": allowed[sid], "confidence": conf,
+                         "evidence": evidence[:_EVIDENCE_MAX]}
+    return sorted(best.values(), key=lambda d: -d["confidence"])
+
+
+_QUOTES = "\"'“”‘’«»`"
+
+
+def _locate(haystack: str, needle: str) -> tuple[int, int] | None:
+    needle = needle.strip().strip(_QUOTES).strip()
+    for sep in ("...", "…"):  # a quote with an ellipsis: locate its first part
+        if sep in needle:
+            needle = max(needle.split(sep), key=len).strip()
+    if len(needle) < 2:
+        return None
+    i = haystack.find(needle)
+    if i >= 0:
+        return i, i + len(needle)
+    tokens = needle.split()
+    if not tokens:
+        return None
+    pattern = r"\s+".join(re.escape(t) for t in tokens)
+    m = re.search(pattern, haystack, flags=re.IGNORECASE)
+    return (m.start(), m.end()) if m else None
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), if present."""
+    if headers is None:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000.0)
+    except (TypeError, ValueError):
+        pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _status_detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    msg = ""
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            msg = str(err.get("message") or err.get("code") or "")
+    return " ".join(msg.split())[:200]
+
+
+# --------------------------------------------------------------------------------------------- extractor
+
+
+class OpenAIExtractor:
+    """LLM skill extraction constrained to candidate skills.
+
+    Parameters
+    ----------
+    candidates:
+        ``candidates(text) -> [(skill_id, label)]``: the offline retriever's top skills for the text. The
+        model may only answer with these ids; other ids are dropped and counted
+        (``LLMStats.dropped_out_of_taxonomy``). A chunk with no candidates is not sent.
+    config:
+        :class:`LLMConfig` (model, prompt template, thresholds, limits, prices).
+    api_key, base_url:
+        Passed to ``openai.OpenAI``; ``api_key=None`` lets the SDK read ``OPENAI_API_KEY``. The key is kept
+        only inside the SDK client and scrubbed from every error message this class produces.
+    cache:
+        Optional :class:`LLMCache`: chunks whose (text, version, model, prompt, candidates) hash was seen
+        are answered from it without a request.
+    limiter:
+        Optional shared :class:`RateLimiter` (one per API key/organisation); by default one is built from
+        ``config.requests_per_minute`` / ``tokens_per_minute``.
+    client:
+        An existing ``openai.OpenAI`` client (it should have ``max_retries=0``).
+    """
+
+    version = "openai-extractor@1"
+
+    def __init__(
+        self,
+        candidates: CandidateFn,
+        config: LLMConfig | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        cache: LLMCache | None = None,
+        limiter: RateLimiter | None = None,
+        client: OpenAI | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config or LLMConfig()
+        self._candidates = candidates
+        self.cache = cache
+        self.limiter = limiter or RateLimiter(
+            self.config.requests_per_minute, self.config.tokens_per_minute,
+            burst_seconds=self.config.burst_seconds, headroom=self.config.rate_limit_headroom,
+        )
+        self._secrets = [s for s in (api_key,) if s]
+        if client is None:
+            from openai import OpenAI
+
+            try:
+                client = OpenAI(api_key=api_key, base_url=base_url, timeout=self.config.timeout_s, max_retries=0)
+            except Exception as exc:  # e.g. no key given and OPENAI_API_KEY unset
+                raise ValueError(self._redact(f"cannot create the OpenAI client: {exc}")) from None
+        key = getattr(client, "api_key", None)
+        if isinstance(key, str) and key and key not in self._secrets:
+            self._secrets.append(key)
+        self._client = client
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._stats = LLMStats()
+
+    def __repr__(self) -> str:
+        return f"OpenAIExtractor(model={self.config.model!r}, version={self.version!r}, cache={self.cache!r})"
+
+    @property
+    def stats(self) -> LLMStats:
+        """Cumulative usage since this extractor was created (a copy)."""
+        with self._lock:
+            return replace(self._stats, extra=dict(self._stats.extra))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> OpenAIExtractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ public API
+
+    def extract(self, text: str) -> list[SkillMention]:
+        """Skills of one document, ranked by confidence. Raises :class:`ItemError` on failure."""
+        stats = LLMStats(documents=1)
+        try:
+            return self._extract(text, stats)
+        except ItemError:
+            stats.failures += 1
+            raise
+        finally:
+            self._record(stats)
+
+    def extract_many(
+        self, docs: Sequence[tuple[str, str]], *, max_workers: int | None = None
+    ) -> tuple[dict[str, list[SkillMention]], dict[str, ItemError], LLMStats]:
+        """Extract every ``(doc_id, text)``; never raises for one document.
+
+        Returns ``(results, failures, stats)``: ``results`` and ``failures`` are disjoint and keyed by doc_id;
+        ``stats`` covers this call only. Documents run on up to ``max_workers`` threads (default
+        ``config.max_workers``) sharing the rate limiter.
+        """
+        results: dict[str, list[SkillMention]] = {}
+        failures: dict[str, ItemError] = {}
+        total = LLMStats()
+        lock = threading.Lock()
+
+        def work(doc_id: str, text: str) -> None:
+            stats = LLMStats(documents=1)
+            mentions: list[SkillMention] | None = None
+            error: ItemError | None = None
+            try:
+                mentions = self._extract(text, stats)
+            except ItemError as exc:
+                error = exc
+            except Exception as exc:  # never let one document break the batch
+                log.exception("unexpected error in LLM extraction of %s", doc_id)
+                error = ItemError(ErrorKind.MODEL_ERROR,
+                                  self._redact(f"unexpected {type(exc).__name__}: {exc}"), transient=False)
+            if error is not None:
+                stats.failures += 1
+            self._record(stats)
+            with lock:
+                total.add(stats)
+                if error is not None:
+                    failures[doc_id] = error
+                    results.pop(doc_id, None)
+                else:
+                    assert mentions is not None
+                    results[doc_id] = mentions
+                    failures.pop(doc_id, None)
+
+        workers = max(1, min(max_workers or self.config.max_workers, len(docs)))
+        if workers == 1:
+            for doc_id, text in docs:
+                work(doc_id, text)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
+                for fut in [pool.submit(work, doc_id, text) for doc_id, text in docs]:
+                    fut.result()
+        return results, failures, total
+
+    def rank(self, sentence: str, k: int = 10) -> list[tuple[str, float]]:
+        """Rank skills for one sentence (evaluation): the model's picks by confidence, then the remaining
+        candidates in retriever order with scores below every pick. Raises :class:`ItemError`."""
+        stats = LLMStats(documents=1)
+        try:
+            cands = self._candidate_list(sentence)
+            items = self._items_for_chunk(sentence, cands, stats) if cands else []
+        except ItemError:
+            stats.failures += 1
+            raise
+        finally:
+            self._record(stats)
+        ranked = [(d["skill_id"], float(d["confidence"])) for d in items]
+        picked = {sid for sid, _ in ranked}
+        rest = [sid for sid, _ in cands if sid not in picked]
+        floor = min((s for _, s in ranked), default=1.0)
+        ranked += [(sid, floor * 0.5 * (1.0 - i / (len(rest) + 1))) for i, sid in enumerate(rest)]
+        return ranked[:k]
+
+    # ------------------------------------------------------------------ internals
+
+    def _record(self, stats: LLMStats) -> None:
+        with self._lock:
+            self._stats.add(stats)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def _candidate_list(self, text: str) -> list[tuple[str, str]]:
+        seen: dict[str, str] = {}
+        for sid, label in self._candidates(text):
+            if sid not in seen:
+                seen[sid] = label
+            if len(seen) >= self.config.max_candidates:
+                break
+        return list(seen.items())
+
+    def _extract(self, text: str, stats: LLMStats) -> list[SkillMention]:
+        from skillatlas.extraction import SkillMention
+
+        best: dict[str, SkillMention] = {}
+        for offset, chunk in chunk_text(text, self.config.chunk_chars):
+            cands = self._candidate_list(chunk)
+            if not cands:
+                stats.skipped_no_candidates += 1
+                continue
+            for item in self._items_for_chunk(chunk, cands, stats):
+                conf = float(item["confidence"])
+                if conf < self.config.min_confidence:
+                    stats.dropped_low_confidence += 1
+                    continue
+                evidence = str(item.get("evidence", ""))
+                span = _locate(chunk, evidence) or _locate(chunk, item["label"])
+                if span is None:
+                    stats.evidence_not_found += 1
+                    start = end = 0
+                else:
+                    start, end = offset + span[0], offset + span[1]
+                    evidence = text[start:end]
+                mention = SkillMention(skill_id=item["skill_id"], label=item["label"], confidence=conf,
+                                       method="llm", start=start, end=end, evidence=evidence)
+                prev = best.get(mention.skill_id)
+                if prev is None or mention.confidence > prev.confidence:
+                    best[mention.skill_id] = mention
+        return sorted(best.values(), key=lambda m: (-m.confidence, m.start))
+
+    def _items_for_chunk(self, chunk: str, cands: list[tuple[str, str]], stats: LLMStats) -> list[dict[str, Any]]:
+        key = None
+        if self.cache is not None:
+            key = cache_key(chunk, extractor_version=self.version, model=self.config.model,
+                            prompt_hash=self.config.prompt_hash, candidates=cands)
+            cached = self.cache.get(key)
+            if cached is not None:
+                stats.cache_hits += 1
+                return cached
+        items = self._request(chunk, cands, stats)
+        if self.cache is not None and key is not None:
+            self.cache.put(key, items, model=self.config.model)
+        return items
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** (attempt - 1))
+        return base / 2 + random.uniform(0, base / 2)
+
+    def _request(self, chunk: str, cands: list[tuple[str, str]], stats: LLMStats) -> list[dict[str, Any]]:
+        from openai import APIConnectionError, APIStatusError, APITimeoutError
+
+        cfg = self.config
+        messages = build_messages(chunk, cands, cfg)
+        allowed = dict(cands)
+        options: dict[str, Any] = {}
+        if cfg.max_output_tokens is not None:
+            options["max_completion_tokens"] = cfg.max_output_tokens
+        if cfg.temperature is not None:
+            options["temperature"] = cfg.temperature
+        estimate = estimate_tokens(messages[0]["content"] + messages[1]["content"]) + (cfg.max_output_tokens or 0)
+        last: ItemError | None = None
+        for attempt in range(1, cfg.max_attempts + 1):
+            if attempt > 1:
+                stats.retries += 1
+            stats.rate_limit_wait_s += self.limiter.acquire(estimate)
+            stats.requests += 1
+            delay: float | None = None  # None: this thread sleeps the backoff; a number: already arranged
+            try:
+                completion = self._client.chat.completions.create(
+                    model=cfg.model, messages=messages, response_format=_response_format(cands, cfg), **options,
+                )
+            except APITimeoutError:
+                stats.timeouts += 1
+                last = ItemError(ErrorKind.TIMEOUT, f"no answer within {cfg.timeout_s:g}s", transient=True)
+            except APIConnectionError as exc:
+                self.limiter.correct(estimate, 0)
+                last = ItemError(ErrorKind.MODEL_ERROR, self._redact(f"connection error: {exc}"), transient=True)
+            except APIStatusError as exc:
+                status = exc.status_code
+                self.limiter.correct(estimate, 0)
+                detail = self._redact(_status_detail(exc))
+                what = f"HTTP {status}" + (f": {detail}" if detail else "")
+                if status == 429 or status in _TRANSIENT_STATUS or status >= 500:
+                    if status == 429:
+                        stats.rate_limited += 1
+                    wait = _retry_after(exc.response.headers)
+                    last = ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API", transient=True)
+                    if wait is not None:
+                        if wait > cfg.max_retry_after_s:
+                            stats.failures += 0
+                            raise ItemError(ErrorKind.MODEL_ERROR,
+                                            f"{what}; Retry-After {wait:.0f}s exceeds {cfg.max_retry_after_s:g}s",
+                                            transient=True) from None
+                        if attempt < cfg.max_attempts:
+                            self.limiter.pause(wait)  # every thread waits, not just this one
+                            delay = 0.0
+                else:
+                    if status in (401, 403):
+                        what = f"HTTP {status}: authentication/permission error (check the API key and model access)"
+                    raise ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API", transient=False) from None
+            else:
+                usage = getattr(completion, "usage", None)
+                if usage is not None:
+                    p, c = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+                    stats.prompt_tokens += p
+                    stats.completion_tokens += c
+                    stats.cost_usd += cfg.cost_usd(p, c)
+                    self.limiter.correct(estimate, p + c)
+                try:
+                    return _parse_output(completion, allowed, stats)
+                except _InvalidOutput as exc:
+                    stats.invalid_outputs += 1
+                    last = ItemError(ErrorKind.MODEL_ERROR, f"invalid model output: {exc}", transient=False)
+            if attempt < cfg.max_attempts:
+                if delay is None:
+                    delay = self._backoff(attempt)
+                    if delay > 0:
+                        self._sleep(delay)
+                log.warning("model request failed (%s); retry %d/%d", last, attempt, cfg.max_attempts - 1)
+        assert last is not None
+        raise ItemError(last.kind, f"{last.message} (after {cfg.max_attempts} attempts)", transient=last.transient)

@@ -1,0 +1,313 @@
+"""Dictionary phrase matching of skill labels and aliases (pyahocorasick).
+
+Matching happens on *tokens*: the text is tokenised (``C++``, ``C#``, ``.NET``, ``Node.js`` stay one token),
+each token is normalised (casefold, unified apostrophes, simple plural stripping) and an Aho-Corasick automaton
+over the space-joined normalised tokens finds every alias whose tokens appear as a contiguous token run.  This
+guarantees word boundaries ("Java" is not found inside "JavaScript") and maps hits back to character offsets
+of the original text.
+
+Ambiguous aliases (short names and names that are ordinary English words, e.g. ``R``, ``C``, ``Go``,
+``Excel``, ``Word``, ``Access``, ``Chef``, ``lead``) get a :class:`AliasRule`:
+
+* pure function words are never matched;
+* product names that are also common English words must appear with the taxonomy's capitalisation and not as
+  the first word of a sentence ("Excel" matches in "use Excel daily", not in "excel at ..." nor in
+  "Excel at customer service.");
+* one- and two-character names must match case-sensitively *and* have a technical context in the same sentence
+  (another technology hit or a cue word such as "programming" or "language");
+* short all-capital acronyms must match case-sensitively.
+
+Overlaps are resolved greedily: the longest hit (in tokens, then characters) wins, then the leftmost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+__all__ = [
+    "AMBIGUOUS_WORDS",
+    "STOP_WORDS",
+    "AliasRule",
+    "PhraseHit",
+    "PhraseMatcher",
+    "normalise_phrase",
+    "normalise_token",
+    "tokenize",
+]
+
+# A token: optional leading dot (".NET"), word chars, internal dots/apostrophes ("Node.js", "O'Reilly"),
+# trailing + or # ("C++", "C#", "F#").  Hyphens and slashes separate tokens.
+_TOKEN_RE = re.compile(r"\.?[^\W_](?:[^\W_]|[+#])*(?:['’.][^\W_](?:[^\W_]|[+#])*)*", re.UNICODE)
+_SENTENCE_END = set(".!?:;•*\n\r\t|")
+_NO_STRIP_SUFFIX = ("ss", "us", "is", "ys", "as", "os")
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each either etc few for from further had has
+    have having he her here hers him his how i if in into is it its itself just me more most my neither no nor
+    not of off on once only or other our ours out over own per same she should so some such than that the their
+    them then there these they this those through to too under until up upon us very via was we were what when
+    where which while who whom why will with within without would yes yet you your e g ie eg i.e e.g plus new
+    one two three well good great strong able must may way use using used work working"""
+    .split()
+)
+
+# Ordinary English words that are also names of products / languages / tools in the taxonomy.  Matched only
+# with the taxonomy's capitalisation and not sentence-initially.  (Extended from data by the caller, see
+# PhraseMatcher.from_taxonomy.)
+AMBIGUOUS_WORDS: frozenset[str] = frozenset(
+    """access excel word lead chef go spark swift ruby rust shell make ant hive pig storm beam flask bottle
+    express ember backbone meteor mercury gem rails jest mocha karma jasmine cucumber gulp grunt yarn composer
+    dart elm crystal logo basic assembly scheme forth jet dig target project publisher outlook teams office
+    paint notepad calculator calendar mail maps sheets slides docs drive keep photos forms sites meet chat
+    groups answer notes orbit quest vantage sage insight focus impact pulse bridge compass anchor atlas
+    spectrum vision prism summit pilot navigator explorer guardian sentinel tracker monitor planner manager
+    studio workbench designer builder creator editor reader writer viewer player recorder server client agent
+    console gateway portal hub cloud stream flow lens canvas palette sketch unity nuke fusion resolve animate
+    audition dimension muse prelude rush stock fonts substance civil advance vault wave mint simple snap
+    snapshot sonar ping trace path route switch router firewall patch fish hack opal pearl diamond jade less
+    foundation ninja buck pants premiere inventor illustrator acrobat keynote pages numbers contribute
+    director flash fireworks captain commander control connect contact express fit shape bond arc bones""".split()
+) - STOP_WORDS
+
+# Cue words that make a one/two-character programming-language name (R, C, Go, J, D) plausible.
+TECH_CUES: frozenset[str] = frozenset(
+    """programming program programmer language languages code coding coder developer development develop
+    software script scripting statistical statistics statistic analysis analytics compiler compile python java
+    javascript sql c++ c# matlab sas stata spss julia scala rust golang perl php ruby kotlin swift typescript
+    linux unix embedded backend back-end frontend fullstack engineer engineering data package packages library
+    libraries framework tidyverse ggplot shiny cran rstudio goroutine gcc clang""".split()
+)
+
+
+def normalise_token(token: str) -> str:
+    """Casefold, unify apostrophes, strip simple English plural endings ("databases" -> "database")."""
+    t = token.casefold().replace("’", "'")
+    if t.endswith("'s"):
+        t = t[:-2]
+    if len(t) > 4 and t.isalpha():
+        if t.endswith("ies"):
+            return t[:-3] + "y"
+        if t.endswith(("sses", "shes", "ches", "xes")):
+            return t[:-2]
+        if t.endswith("s") and not t.endswith(_NO_STRIP_SUFFIX):
+            return t[:-1]
+    elif len(t) == 4 and t.isalpha() and t.endswith("s") and not t.endswith(_NO_STRIP_SUFFIX):
+        return t[:-1]
+    return t
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Token character spans of ``text`` (see module docstring for what a token is)."""
+    return [m.span() for m in _TOKEN_RE.finditer(text)]
+
+
+def normalise_phrase(text: str) -> str:
+    """Normalised form used for alias comparison: normalised tokens joined by single spaces."""
+    return " ".join(normalise_token(text[s:e]) for s, e in tokenize(text))
+
+
+@dataclass(frozen=True)
+class AliasRule:
+    """How strictly one alias of one skill is matched."""
+
+    skill_id: str
+    alias: str  # surface form as written in the taxonomy
+    case_sensitive: bool = False
+    not_sentence_initial: bool = False
+    needs_context: bool = False
+    is_tech: bool = False  # a technology alias: counts as context for needs_context aliases
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    skill_id: str
+    alias: str  # the taxonomy alias that matched
+    start: int  # character offsets into the text
+    end: int
+    n_tokens: int
+
+
+def classify_alias(alias: str, *, common_words: Iterable[str] = (), is_tech: bool = False
+                   ) -> dict[str, bool] | None:
+    """Matching flags for one alias, or None when the alias must not be matched at all."""
+    toks = [alias[s:e] for s, e in tokenize(alias)]
+    if not toks:
+        return None
+    norm = [normalise_token(t) for t in toks]
+    common = set(common_words)
+    flags = {"case_sensitive": False, "not_sentence_initial": False, "needs_context": False}
+    if len(toks) == 1:
+        surface, n = toks[0], norm[0]
+        letters = sum(ch.isalpha() for ch in n)
+        if n in STOP_WORDS or letters == 0:
+            return None
+        has_upper = any(ch.isupper() for ch in surface)
+        if len(n) <= 2:
+            # 'R', 'C', 'Go', 'J', 'xv': case-sensitive and only with technical context
+            if not has_upper and len(n) == 1:
+                return None
+            flags.update(case_sensitive=True, needs_context=True)
+            if n in AMBIGUOUS_WORDS or n in common:
+                flags["not_sentence_initial"] = True
+            return flags
+        if n in AMBIGUOUS_WORDS or n in common:
+            if not has_upper:
+                return None  # lowercase ordinary word (e.g. an alias 'lead'): too ambiguous
+            flags.update(case_sensitive=True, not_sentence_initial=True)
+            return flags
+        if surface.isupper() and len(n) <= 4:
+            flags["case_sensitive"] = True  # short acronym: 'SAS', 'PHP', 'AWK'
+        return flags
+    # multi-word aliases made only of stop words / ambiguous words ("Go Go", "One Note")
+    if all(t in STOP_WORDS for t in norm):
+        return None
+    if all(t in STOP_WORDS or t in AMBIGUOUS_WORDS or t in common for t in norm) and len(toks) <= 2:
+        if any(ch.isupper() for ch in alias):
+            flags.update(case_sensitive=True)
+        elif all(t in STOP_WORDS or t in AMBIGUOUS_WORDS for t in norm):
+            return None
+    return flags
+
+
+class PhraseMatcher:
+    """Aho-Corasick matcher over normalised alias token sequences."""
+
+    def __init__(self, rules: Iterable[AliasRule]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        buckets: dict[str, list[tuple[AliasRule, tuple[str, ...]]]] = {}
+        for rule in rules:
+            spans = tokenize(rule.alias)
+            if not spans:
+                continue
+            key = " " + " ".join(normalise_token(rule.alias[s:e]) for s, e in spans) + " "
+            surface = tuple(rule.alias[s:e] for s, e in spans)
+            bucket = buckets.setdefault(key, [])
+            if any(r.skill_id == rule.skill_id and r == rule for r, _ in bucket):
+                continue
+            bucket.append((rule, surface))
+        for key, bucket in buckets.items():
+            n_tokens = key.count(" ") - 1
+            self._automaton.add_word(key, (n_tokens, tuple(bucket)))
+        self.size = len(buckets)
+        if self.size:
+            self._automaton.make_automaton()
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]], *, common_words: Iterable[str] = (),
+                   tech_ids: Iterable[str] = ()) -> PhraseMatcher:
+        """Build from (skill_id, alias) pairs, applying :func:`classify_alias` to each alias."""
+        common = frozenset(common_words)
+        tech = frozenset(tech_ids)
+        rules = []
+        for skill_id, alias in pairs:
+            flags = classify_alias(alias, common_words=common, is_tech=skill_id in tech)
+            if flags is None:
+                continue
+            rules.append(AliasRule(skill_id, alias, is_tech=skill_id in tech, **flags))
+        return cls(rules)
+
+    def find(self, text: str, *, resolve_overlaps: bool = True) -> list[PhraseHit]:
+        """All accepted alias hits in ``text`` (overlaps resolved: longest wins), sorted by position."""
+        if not self.size or not text:
+            return []
+        spans = tokenize(text)
+        if not spans:
+            return []
+        parts: list[str] = []
+        starts: dict[int, int] = {}
+        ends: dict[int, int] = {}
+        pos = 0
+        for i, (s, e) in enumerate(spans):
+            norm = normalise_token(text[s:e])
+            starts[pos] = i  # position of the space before the token
+            pos += 1 + len(norm)
+            ends[pos] = i  # position of the space after the token
+            parts.append(norm)
+        joined = " " + " ".join(parts) + " "
+        sentence_of = self._sentence_ids(text, spans)
+
+        raw: list[tuple[int, int, AliasRule]] = []  # (first token, last token, rule)
+        for end_idx, (n_tokens, bucket) in self._automaton.iter(joined):
+            last = ends.get(end_idx)
+            if last is None:
+                continue
+            first = last - n_tokens + 1
+            if first < 0:
+                continue
+            for rule, surface in bucket:
+                if rule.case_sensitive:
+                    got = tuple(text[s:e] for s, e in spans[first:last + 1])
+                    if got != surface:
+                        continue
+                if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
+                    continue
+                raw.append((first, last, rule))
+        if not raw:
+            return []
+        # context check for tiny aliases
+        tech_sentences = {sentence_of[f] for f, _, r in raw if r.is_tech and not r.needs_context}
+        cue_sentences = {sentence_of[i] for i, p in enumerate(parts) if p in TECH_CUES}
+        accepted = [
+            (f, la, r) for f, la, r in raw
+            if not r.needs_context or sentence_of[f] in tech_sentences or sentence_of[f] in cue_sentences
+            or self._other_tech_nearby(raw, f, la, sentence_of)
+        ]
+        if resolve_overlaps:
+            accepted = self._resolve(accepted, spans)
+        hits = [PhraseHit(r.skill_id, r.alias, spans[f][0], spans[la][1], la - f + 1) for f, la, r in accepted]
+        hits.sort(key=lambda h: (h.start, -h.end, h.skill_id))
+        return hits
+
+    @staticmethod
+    def _other_tech_nearby(raw: Sequence[tuple[int, int, AliasRule]], f: int, la: int,
+                           sentence_of: Sequence[int]) -> bool:
+        return any(r.is_tech and (f2, l2) != (f, la) and sentence_of[f2] == sentence_of[f]
+                   for f2, l2, r in raw)
+
+    @staticmethod
+    def _resolve(items: list[tuple[int, int, AliasRule]], spans: Sequence[tuple[int, int]]
+                 ) -> list[tuple[int, int, AliasRule]]:
+        """Longest match wins; every skill of a winning span is kept (same surface, several skills)."""
+        by_span: dict[tuple[int, int], list[AliasRule]] = {}
+        for f, la, r in items:
+            by_span.setdefault((f, la), []).append(r)
+        order = sorted(by_span, key=lambda k: (-(k[1] - k[0]), -(spans[k[1]][1] - spans[k[0]][0]), k[0]))
+        taken: set[int] = set()
+        out: list[tuple[int, int, AliasRule]] = []
+        for f, la in order:
+            if any(i in taken for i in range(f, la + 1)):
+                continue
+            taken.update(range(f, la + 1))
+            seen: set[str] = set()
+            for r in by_span[(f, la)]:
+                if r.skill_id not in seen:
+                    seen.add(r.skill_id)
+                    out.append((f, la, r))
+        return out
+
+    @staticmethod
+    def _is_sentence_initial(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
+        if i == 0:
+            return True
+        j = spans[i][0] - 1
+        while j >= 0 and text[j] in " \u00a0\"'([{":
+            j -= 1
+        return j < 0 or text[j] in _SENTENCE_END or text[j] in "-–—"
+
+    @staticmethod
+    def _sentence_ids(text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
+        ids: list[int] = []
+        sid = 0
+        prev_end = 0
+        for s, e in spans:
+            gap = text[prev_end:s]
+            if any(ch in ".!?\n;•" for ch in gap):
+                sid += 1
+            ids.append(sid)
+            prev_end = e
+        return ids
