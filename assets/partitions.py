@@ -6,7 +6,7 @@ import dagster as dg
 upload_batches = dg.DynamicPartitionsDefinition(name="upload_batches")
 
 # Job-posting demand is counted per posting day.
-posting_days = dg.DailyPartitionsDefinition(start_date="2026-09-01", end_offset=0)
+posting_days = dg.DailyPartitionsDefinition(start_date="2026-09-01", end_offset=1)  # today included
 
 # Range runs: a backfill of many batches runs in few runs (a Dagster run costs seconds).
 BATCH_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=25)

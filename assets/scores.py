@@ -23,14 +23,11 @@ def _text_skills(extractor: OfflineExtractor, texts: pd.DataFrame, id_column: st
     return pd.DataFrame(rows, columns=[id_column, "skill_id", "confidence"])
 
 
-@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
-def soc_skill_map(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
-    """Skills each of the 1,016 O*NET-SOC occupations needs, one row per (SOC code, skill): O*NET technology
-    skills (with Hot Technology / In Demand flags), ESCO essential/optional skills through the ESCO→O*NET
-    crosswalk, and skills phrase-matched in the O*NET description and task statements. `weight` in (0, 1]
-    and `sources` say where each link comes from."""
-    from skillatlas.soc_map import build_soc_skill_map
-
+@dg.asset(group_name="reference", kinds={"pandas"}, tags={"skillatlas/queue": "reference"})
+def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
+    """Taxonomy skills phrase-matched in each O*NET occupation's description and task statements:
+    one row per (SOC code, skill) with the best match confidence. Reference-derived, so it is rebuilt with
+    the taxonomy, not every night."""
     taxonomy = decode_taxonomy(skill_taxonomy)
     occupations = reference.load_onet_occupations()
     tasks = reference.load_onet_tasks()
@@ -44,13 +41,31 @@ def soc_skill_map(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFram
     )
     extracted = _text_skills(phrase_only, texts, "soc_code")
     extracted = extracted.groupby(["soc_code", "skill_id"], as_index=False)["confidence"].max()
+    context.add_output_metadata(
+        {"links": len(extracted), "soc_codes": int(extracted["soc_code"].nunique()), "texts": len(texts)}
+    )
+    return extracted
+
+
+@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+def soc_skill_map(
+    context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame, onet_text_skills: pd.DataFrame
+) -> pd.DataFrame:
+    """Skills each of the 1,016 O*NET-SOC occupations needs, one row per (SOC code, skill): O*NET technology
+    skills (with Hot Technology / In Demand flags), ESCO essential/optional skills through the ESCO→O*NET
+    crosswalk, and skills phrase-matched in the O*NET description and task statements. `weight` in (0, 1]
+    and `sources` say where each link comes from."""
+    from skillatlas.soc_map import build_soc_skill_map
+
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    occupations = reference.load_onet_occupations()
     soc_map = build_soc_skill_map(
         occupations,
         reference.load_onet_technology_skills(),
         reference.load_esco_onet_crosswalk(),
         reference.load_esco_occupation_skills(),
         taxonomy,
-        extracted=extracted,
+        extracted=onet_text_skills,
     )
     mapped = soc_map["soc_code"].nunique()
     context.add_output_metadata(

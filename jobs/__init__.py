@@ -5,7 +5,8 @@ Run tags `skillatlas/queue` put each job in a queue with its own concurrency lim
 
 import dagster as dg
 
-from assets.partitions import upload_batches
+from assets.partitions import posting_days, upload_batches
+from jobs.cleanup import cleanup_job
 
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -18,7 +19,8 @@ ingest_batch_job = dg.define_asset_job(
     "ingest_batch_job",
     selection=dg.AssetSelection.assets("document_text", "document_skills"),
     partitions_def=upload_batches,
-    tags={"skillatlas/queue": "ingest"},
+    # Extraction runs are failed by run monitoring after 30 minutes instead of hanging for hours.
+    tags={"skillatlas/queue": "ingest", "dagster/max_runtime": "1800"},
     description="Parse an upload batch and extract its skills (one batch, or a range of batches in one run).",
 )
 
@@ -29,4 +31,28 @@ rebuild_scores_job = dg.define_asset_job(
     description="Rebuild the SOC map, canonical skills, alignment scores and the search index.",
 )
 
-ALL_JOBS = [reference_job, ingest_batch_job, rebuild_scores_job]
+trends_daily_job = dg.define_asset_job(
+    "trends_daily_job",
+    selection=dg.AssetSelection.assets("skill_demand_daily"),
+    partitions_def=posting_days,
+    tags={"skillatlas/queue": "scoring"},
+    description="Count skill demand of job postings for a posting day (or a range of days in one run).",
+)
+
+trends_job = dg.define_asset_job(
+    "trends_job",
+    selection=dg.AssetSelection.assets("skill_demand_trends"),
+    tags={"skillatlas/queue": "scoring"},
+    description="Roll daily demand up into 7- and 30-day windows and rising skills.",
+)
+
+health_job = dg.define_asset_job(
+    "health_job",
+    selection=dg.AssetSelection.assets("pipeline_health"),
+    tags={"skillatlas/queue": "reference"},
+    description="Recompute pipeline health from run history.",
+)
+
+ALL_JOBS = [
+    reference_job, ingest_batch_job, rebuild_scores_job, trends_daily_job, trends_job, health_job, cleanup_job,
+]

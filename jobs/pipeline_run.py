@@ -24,7 +24,9 @@ warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
 def _run(job: Any, instance: dg.DagsterInstance, **kwargs: Any) -> dg.ExecuteInProcessResult:
     started = time.perf_counter()
-    result = job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    # Warnings and errors only on the console; the full event log is in the instance (and the UI).
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, **kwargs)
     status = "ok" if result.success else "FAILED"
     print(f"  {job.name:<24} {status:<6} {time.perf_counter() - started:6.1f} s  run {result.run_id[:8]}")
     if not result.success:
@@ -55,6 +57,19 @@ def register_inbox(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[d
     return list(result.run_requests or [])
 
 
+def posting_day_range(defs: dg.Definitions) -> tuple[str, str] | None:
+    """First and last posting day of the ingested job postings, clipped to the daily partitions."""
+    from assets.partitions import posting_days
+    from jobs.summary import warehouse_of
+
+    text = warehouse_of(defs).read_table("document_text", {"kind": "job"})
+    if text.empty or text["posted_date"].dropna().empty:
+        return None
+    keys = posting_days.get_partition_keys()
+    dates = sorted(d for d in text["posted_date"].dropna() if keys[0] <= d <= keys[-1])
+    return (dates[0], dates[-1]) if dates else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.pipeline_run", description=__doc__)
     parser.add_argument("--refresh-reference", action="store_true", help="rebuild taxonomy and vectors")
@@ -71,16 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     with dg.DagsterInstance.get() as instance:
         print(f"skillatlas: instance {os.environ['DAGSTER_HOME']}")
         if args.refresh_reference or _needs_reference(instance):
-            ok &= _run(defs.get_job_def("reference_job"), instance).success
+            ok &= _run(defs.resolve_job_def("reference_job"), instance).success
         for request in register_inbox(defs, instance):
-            job = defs.get_job_def(request.job_name or "ingest_batch_job")
+            job = defs.resolve_job_def(request.job_name or "ingest_batch_job")
             ok &= _run(job, instance, partition_key=request.partition_key, tags=dict(request.tags)).success
-        for name in ("rebuild_scores_job", "trends_job", "health_job"):
-            try:
-                job = defs.get_job_def(name)
-            except Exception:  # noqa: BLE001 - a job not defined in this deployment is skipped
-                continue
-            ok &= _run(job, instance).success
+        ok &= _run(defs.resolve_job_def("rebuild_scores_job"), instance).success
+        days = posting_day_range(defs)
+        if days is not None:
+            tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]}
+            ok &= _run(defs.resolve_job_def("trends_daily_job"), instance, tags=tags).success
+            ok &= _run(defs.resolve_job_def("trends_job"), instance).success
+        ok &= _run(defs.resolve_job_def("health_job"), instance).success
     print_summary(defs)
     print(f"total {time.perf_counter() - started:.1f} s")
     return 0 if ok else 1

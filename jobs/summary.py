@@ -8,7 +8,7 @@ import pandas as pd
 from resources.warehouse import WarehouseResource
 
 
-def _warehouse(defs: dg.Definitions) -> WarehouseResource:
+def warehouse_of(defs: dg.Definitions) -> WarehouseResource:
     resource = defs.resources["warehouse"]
     assert isinstance(resource, WarehouseResource)
     return resource.process_config_and_initialize()
@@ -52,4 +52,4 @@ def summary_lines(warehouse: WarehouseResource, courses: int = 3) -> list[str]:
 
 
 def print_summary(defs: dg.Definitions) -> None:
-    print("\n".join(summary_lines(_warehouse(defs))))
+    print("\n".join(summary_lines(warehouse_of(defs))))

@@ -1,8 +1,10 @@
 """Schedules: nightly scores and index (02:00), hourly trends, weekly cleanup, monthly reference refresh."""
 
+import datetime
+
 import dagster as dg
 
-from jobs import rebuild_scores_job, reference_job
+from jobs import cleanup_job, health_job, rebuild_scores_job, reference_job, trends_daily_job
 
 TIMEZONE = "UTC"
 
@@ -15,6 +17,39 @@ nightly_scores_schedule = dg.ScheduleDefinition(
     description="Rebuild scores and the search index every night at 02:00.",
 )
 
+
+@dg.schedule(
+    name="hourly_trends_schedule",
+    job=trends_daily_job,
+    cron_schedule="5 * * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every hour, recount today's and yesterday's skill demand (late postings land in yesterday).",
+)
+def hourly_trends_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    now = context.scheduled_execution_time
+    today = now.date()
+    days = [(today - datetime.timedelta(days=1)).isoformat(), today.isoformat()]
+    return [
+        dg.RunRequest(
+            run_key=f"trends:{days[0]}..{days[1]}:{now:%Y%m%d%H}",
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[1],
+            },
+        )
+    ]
+
+
+weekly_cleanup_schedule = dg.ScheduleDefinition(
+    name="weekly_cleanup_schedule",
+    job=cleanup_job,
+    cron_schedule="0 4 * * 0",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Sundays 04:00: remove orphaned batches and stale rows.",
+)
+
 monthly_reference_schedule = dg.ScheduleDefinition(
     name="monthly_reference_schedule",
     job=reference_job,
@@ -24,4 +59,19 @@ monthly_reference_schedule = dg.ScheduleDefinition(
     description="Refresh the taxonomy and occupations on the first day of each month at 03:00.",
 )
 
-ALL_SCHEDULES = [nightly_scores_schedule, monthly_reference_schedule]
+health_schedule = dg.ScheduleDefinition(
+    name="health_schedule",
+    job=health_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every 15 minutes: pipeline health from run history.",
+)
+
+ALL_SCHEDULES = [
+    nightly_scores_schedule,
+    hourly_trends_schedule,
+    weekly_cleanup_schedule,
+    monthly_reference_schedule,
+    health_schedule,
+]

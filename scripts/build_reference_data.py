@@ -245,7 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     onet = "onet/SOURCE.txt"
     tables: list[tuple[str, Callable[[], pd.DataFrame], str, str]] = [
         ("esco_skills", lambda: build_esco_skills(raw), f"{esco}: skills_en.csv", ESCO_LICENCE),
-        ("esco_occupations", lambda: build_esco_occupations(raw), f"{esco}: occupations_en.csv", ESCO_LICENCE),
+        (
+            "esco_occupations",
+            lambda: build_esco_occupations(raw),
+            f"{esco}: occupations_en.csv",
+            ESCO_LICENCE,
+        ),
         (
             "esco_occupation_skills",
             lambda: build_esco_occupation_skills(raw),

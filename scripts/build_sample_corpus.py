@@ -61,6 +61,7 @@ class Doc:
 # --------------------------------------------------------------------------------------------- jobs
 def detokenise(tokens: list[str]) -> str:
     s = " ".join(t for t in tokens if t.strip())
+    s = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in s)  # no control characters
     s = re.sub(r"(<[A-Z_]+>)(?:\s+\1)+", r"\1", s)  # collapse runs of the same placeholder
     s = re.sub(r"\s+([.,;:!?%)\]}])", r"\1", s)
     s = re.sub(r"([(\[{])\s+", r"\1", s)
@@ -215,7 +216,7 @@ def posting_docs(raw: Path) -> list[tuple[str, Doc]]:
 
 
 # --------------------------------------------------------------------------------------------- courses
-def slugify(s: str, max_len: int = 40) -> str:
+def slugify(s: str, max_len: int = 60) -> str:
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
     return s[:max_len].rstrip("-")

@@ -55,19 +55,46 @@ def _rebuild_item_error(kind: str, message: str, transient: bool) -> ItemError:
 # Class names of database driver / ORM exceptions, matched without importing those libraries
 # (sqlalchemy.exc.OperationalError, psycopg.OperationalError, sqlite3.OperationalError, ...).
 _DB_CLASS_NAMES = frozenset(
-    {"OperationalError", "InterfaceError", "DisconnectionError", "IntegrityError", "ProgrammingError",
-     "DatabaseError", "PoolTimeout", "SerializationFailure", "DeadlockDetected", "SQLAlchemyError"}
+    {
+        "OperationalError",
+        "InterfaceError",
+        "DisconnectionError",
+        "IntegrityError",
+        "ProgrammingError",
+        "DatabaseError",
+        "PoolTimeout",
+        "SerializationFailure",
+        "DeadlockDetected",
+        "SQLAlchemyError",
+    }
 )
 # Of those, the ones a retry can fix (lost connection, pool exhausted, serialisation conflict, lock timeout).
 _DB_TRANSIENT_NAMES = frozenset(
-    {"OperationalError", "InterfaceError", "DisconnectionError", "PoolTimeout", "SerializationFailure",
-     "DeadlockDetected", "TimeoutError"}
+    {
+        "OperationalError",
+        "InterfaceError",
+        "DisconnectionError",
+        "PoolTimeout",
+        "SerializationFailure",
+        "DeadlockDetected",
+        "TimeoutError",
+    }
 )
 _DB_MODULES = frozenset({"sqlalchemy", "psycopg", "psycopg2", "sqlite3", "asyncpg", "psycopg_pool"})
 # HTTP / API client exceptions (httpx, openai) that a retry can fix.
 _NET_TRANSIENT_NAMES = frozenset(
-    {"ConnectError", "ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout", "RemoteProtocolError",
-     "APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError"}
+    {
+        "ConnectError",
+        "ReadTimeout",
+        "ConnectTimeout",
+        "WriteTimeout",
+        "PoolTimeout",
+        "RemoteProtocolError",
+        "APIConnectionError",
+        "APITimeoutError",
+        "RateLimitError",
+        "InternalServerError",
+    }
 )
 
 

@@ -132,14 +132,14 @@ class PhraseHit:
     n_tokens: int
 
 
-def classify_alias(alias: str, *, common_words: Iterable[str] = (), is_tech: bool = False
-                   ) -> dict[str, bool] | None:
+def classify_alias(alias: str, *, common_words: frozenset[str] | set[str] = frozenset(),
+                   is_tech: bool = False) -> dict[str, bool] | None:
     """Matching flags for one alias, or None when the alias must not be matched at all."""
     toks = [alias[s:e] for s, e in tokenize(alias)]
     if not toks:
         return None
     norm = [normalise_token(t) for t in toks]
-    common = set(common_words)
+    common = common_words
     flags = {"case_sensitive": False, "not_sentence_initial": False, "needs_context": False}
     if len(toks) == 1:
         surface, n = toks[0], norm[0]

@@ -69,20 +69,25 @@ class TierPolicy:
 def assign_tiers(score: np.ndarray, rank: np.ndarray, policy: TierPolicy | None = None) -> np.ndarray:
     """Vectorised tiers for arrays of scores and 1-based ranks."""
     codes = _tier_codes(np.asarray(score), np.asarray(rank), policy)
-    return np.array(["A", "B", "C"], dtype=object)[codes]
+    return np.array(["A", "B", "C"], dtype=object)[codes.astype(np.intp)]
 
 
 def _tier_codes(score: np.ndarray, rank: np.ndarray, policy: TierPolicy | None) -> np.ndarray:
     p = policy or TierPolicy()
-    is_a = (score >= p.a_min_score) & (rank <= p.a_max_rank)
-    is_b = (score >= p.b_min_score) & (rank <= p.b_max_rank)
-    return np.where(is_a, 0, np.where(is_b, 1, 2))
+    codes = np.full(len(score), 2, dtype=np.int8)
+    codes[(score >= p.b_min_score) & (rank <= p.b_max_rank)] = 1
+    codes[(score >= p.a_min_score) & (rank <= p.a_max_rank)] = 0
+    return codes
+
+
+def _str_array(arr: pa.Array) -> pd.api.extensions.ExtensionArray:
+    return pd.array(arr.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 def _take_str(values: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``values[codes]`` as an arrow-backed string array (cheap even for millions of rows)."""
-    arr = pa.array(values, type=pa.string()).take(pa.array(codes, type=pa.int64()))
-    return pd.array(arr, dtype=pd.ArrowDtype(pa.string())).astype("str")
+    arr = pa.array(values, type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+    return pd.array(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 
@@ -93,31 +98,46 @@ def compute_idf(target_skills: pd.DataFrame) -> pd.Series:
     return np.log((1.0 + n) / (1.0 + df.astype(np.float64))) + 1.0
 
 
-def _prep(skills: pd.DataFrame) -> pd.DataFrame:
+@dataclass
+class _Side:
+    entity_codes: np.ndarray  # int64 row index per skill row
+    entity_ids: np.ndarray  # object array of unique ids (first-appearance order)
+    skill_ids: pd.Series  # str per skill row
+    weight: np.ndarray  # float64 > 0 per skill row
+
+
+def _prep(skills: pd.DataFrame) -> _Side:
     missing = {"entity_id", "skill_id"} - set(skills.columns)
     if missing:
         raise ValueError(f"skills frame lacks columns {sorted(missing)}")
-    cols = ["entity_id", "skill_id"] + (["weight"] if "weight" in skills.columns else [])
-    out = skills[cols].copy()
-    if "weight" not in out.columns:
-        out["weight"] = 1.0
-    for col in ("entity_id", "skill_id"):
-        if not pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
-            out[col] = out[col].astype(str)
-    out["weight"] = pd.to_numeric(out["weight"], errors="coerce").fillna(0.0).clip(lower=0.0)
-    out = out[out["weight"] > 0]
-    # one cell per (entity, skill): keep the strongest evidence
-    return out.groupby(["entity_id", "skill_id"], as_index=False, sort=False)["weight"].max()
+    if "weight" in skills.columns:
+        w = pd.to_numeric(skills["weight"], errors="coerce").to_numpy(np.float64, na_value=0.0)
+    else:
+        w = np.ones(len(skills), dtype=np.float64)
+    keep = w > 0
+    ent = skills["entity_id"][keep]
+    sk = skills["skill_id"][keep]
+    if ent.dtype == object or not pd.api.types.is_string_dtype(ent):
+        ent = ent.astype(str)
+    if sk.dtype == object or not pd.api.types.is_string_dtype(sk):
+        sk = sk.astype(str)
+    codes, uniques = pd.factorize(ent)
+    ids = np.asarray(uniques, dtype=object)
+    return _Side(codes.astype(np.int64), ids, sk.reset_index(drop=True), w[keep])
 
 
-def _build_matrix(
-    skills: pd.DataFrame, entity_ids: np.ndarray, skill_index: pd.Index, idf: np.ndarray
-) -> sp.csr_matrix:
-    rows = pd.Index(entity_ids).get_indexer(skills["entity_id"])
-    cols = skill_index.get_indexer(skills["skill_id"])
-    vals = skills["weight"].to_numpy(np.float64) * idf[cols]
-    m = sp.csr_matrix((vals, (rows, cols)), shape=(len(entity_ids), len(skill_index)), dtype=np.float64)
-    m.sum_duplicates()
+def _build_matrix(side: _Side, skill_codes: np.ndarray, n_vocab: int, idf: np.ndarray) -> sp.csr_matrix:
+    """Rows = entities, L2-normalised ``weight * idf``; duplicate (entity, skill) cells keep the max."""
+    rows, cols, w = side.entity_codes, skill_codes.astype(np.int64), side.weight
+    key = rows * n_vocab + cols
+    if pd.Index(key).is_unique:  # common case: no duplicate (entity, skill) rows
+        sel = np.arange(len(key))
+    else:
+        order = np.lexsort((w, key))
+        key_s = key[order]
+        sel = order[np.r_[key_s[1:] != key_s[:-1], True]]
+    vals = w[sel] * idf[cols[sel]]
+    m = sp.csr_matrix((vals, (rows[sel], cols[sel])), shape=(len(side.entity_ids), n_vocab))
     m.sort_indices()
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
@@ -165,8 +185,8 @@ def _top_k_block(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         part = np.broadcast_to(np.arange(n_cols), scores.shape).copy()
     part_scores = np.take_along_axis(scores, part, axis=1)
-    # stable order: score desc, then column index asc (deterministic ties)
-    order = np.lexsort((part, -part_scores), axis=1)
+    # score desc; ties keep argpartition's order (deterministic per row, independent of chunking)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
     cols = np.take_along_axis(part, order, axis=1)
     return cols, np.take_along_axis(part_scores, order, axis=1)
 
@@ -297,23 +317,30 @@ def alignment_scores(
 
     cs = _prep(course_skills)
     ts = _prep(target_skills)
-    course_ids = pd.unique(cs["entity_id"])
-    target_ids = pd.unique(ts["entity_id"])
-    course_ids = np.asarray(course_ids, dtype=object)
-    target_ids = np.asarray(target_ids, dtype=object)
+    course_ids = cs.entity_ids
+    target_ids = ts.entity_ids
     if len(course_ids) == 0 or len(target_ids) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SCORE_COLUMNS}).astype(
             {"score": float, "overlap_score": float, "semantic_score": float, "rank": np.int32}
         )
 
-    skill_index = pd.Index(pd.unique(pd.concat([ts["skill_id"], cs["skill_id"]], ignore_index=True)))
-    idf_s = compute_idf(ts) if idf is None else idf.copy()
-    idf_s.index = idf_s.index.astype(str)
-    default_idf = float(idf_s.max()) if len(idf_s) else 1.0
-    idf_arr = idf_s.reindex(skill_index).fillna(default_idf).to_numpy(np.float64)
+    sk_codes, sk_uniques = pd.factorize(pd.concat([ts.skill_ids, cs.skill_ids], ignore_index=True))
+    skill_index = pd.Index(np.asarray(sk_uniques, dtype=object))
+    t_sk, c_sk = sk_codes[: len(ts.skill_ids)], sk_codes[len(ts.skill_ids) :]
+    n_vocab = len(skill_index)
+    if idf is None:
+        # document frequency = number of distinct targets per skill
+        pair_key = np.unique(ts.entity_codes * n_vocab + t_sk)
+        dfreq = np.bincount(pair_key % n_vocab, minlength=n_vocab).astype(np.float64)
+        idf_arr = np.log((1.0 + len(target_ids)) / (1.0 + dfreq)) + 1.0
+    else:
+        idf_s = idf.copy()
+        idf_s.index = idf_s.index.astype(str)
+        default_idf = float(idf_s.max()) if len(idf_s) else 1.0
+        idf_arr = idf_s.reindex(skill_index).fillna(default_idf).to_numpy(np.float64)
 
-    cmat = _build_matrix(cs, course_ids, skill_index, idf_arr)
-    tmat = _build_matrix(ts, target_ids, skill_index, idf_arr)
+    cmat = _build_matrix(cs, c_sk, n_vocab, idf_arr)
+    tmat = _build_matrix(ts, t_sk, n_vocab, idf_arr)
     tmat_t = sp.csr_matrix(tmat.T)  # (vocab, n_targets)
 
     cvec = _vectors_for(course_vectors, course_ids) if w_sem > 0 else None
@@ -326,6 +353,7 @@ def alignment_scores(
     out_s: list[np.ndarray] = []
     out_o: list[np.ndarray] = []
     out_m: list[np.ndarray] = []
+    out_r: list[np.ndarray] = []
     for lo in range(0, len(course_ids), chunk_rows):
         hi = min(lo + chunk_rows, len(course_ids))
         overlap = (cmat[lo:hi] @ tmat_t).toarray()
@@ -340,7 +368,8 @@ def alignment_scores(
             score = overlap
         cols, top_scores = _top_k_block(score, k)
         rows = np.broadcast_to(np.arange(lo, hi)[:, None], cols.shape)
-        keep = top_scores > 0
+        keep = top_scores > 0  # a prefix of each row (sorted desc), so rank = position + 1
+        out_r.append(np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), cols.shape)[keep])
         r, c = rows[keep], cols[keep]
         out_c.append(r)
         out_t.append(c)
@@ -351,30 +380,20 @@ def alignment_scores(
     pc = np.concatenate(out_c)
     pt = np.concatenate(out_t)
     score_v = np.minimum(np.concatenate(out_s).astype(np.float64), 1.0)
-    # rank within course: pairs are emitted grouped by course, in descending score order
-    if len(pc):
-        starts = np.r_[0, np.flatnonzero(pc[1:] != pc[:-1]) + 1]
-        lengths = np.diff(np.r_[starts, len(pc)])
-        rank = (np.arange(len(pc)) - np.repeat(starts, lengths) + 1).astype(np.int32)
-    else:
-        rank = np.zeros(0, dtype=np.int32)
+    rank = np.concatenate(out_r)
 
-    result = pd.DataFrame(
-        {
-            "course_id": _take_str(course_ids, pc),
-            "target_id": _take_str(target_ids, pt),
-            "score": score_v,
-            "overlap_score": np.minimum(np.concatenate(out_o).astype(np.float64), 1.0),
-            "semantic_score": np.concatenate(out_m).astype(np.float64),
-            "rank": rank,
-            "tier": _take_str(np.array(["A", "B", "C"], dtype=object), _tier_codes(score_v, rank, tiers)),
-        }
-    )
+    result = pd.DataFrame({"course_id": _take_str(course_ids, pc), "target_id": _take_str(target_ids, pt)})
+    result["score"] = score_v
+    result["overlap_score"] = np.minimum(np.concatenate(out_o).astype(np.float64), 1.0)
+    result["semantic_score"] = np.concatenate(out_m).astype(np.float64)
+    result["rank"] = rank
+    # tier as a categorical of "A" < "B" < "C" (cheap for millions of rows)
+    result["tier"] = pd.Categorical.from_codes(_tier_codes(score_v, rank, tiers), categories=["A", "B", "C"])
     if explain:
         labels = _label_array(skill_index, skill_labels, course_skills, target_skills)
         shared, gaps = _explain(pc, pt, cmat, tmat, labels, max_shared, max_gaps)
-        result["shared_skills"] = pd.array(shared, dtype=pd.ArrowDtype(pa.string())).astype("str")
-        result["gap_skills"] = pd.array(gaps, dtype=pd.ArrowDtype(pa.string())).astype("str")
+        result["shared_skills"] = _str_array(shared)
+        result["gap_skills"] = _str_array(gaps)
     else:
         empty = _take_str(np.array([""], dtype=object), np.zeros(len(pc), dtype=np.int64))
         result["shared_skills"] = empty

@@ -128,7 +128,7 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
             if n and n not in seen:
                 seen.add(n)
                 uniq.append(a)
-        desc = getattr(rec, "description", "") or ""
+        desc = str(getattr(rec, "description", "") or "").strip()
         esco_rows.append({
             "skill_id": skill_id_for_esco_uri(uri), "label": label, "source": "esco", "aliases": uniq,
             "description": str(desc), "esco_uri": uri, "same_as": None,
@@ -244,7 +244,7 @@ def _raw_esco_skills() -> pd.DataFrame:
         "alt_labels": [[a.strip() for a in s.split("\n") if a.strip()] for s in raw["altLabels"]],
         "skill_type": raw["skillType"].replace("", None),
         "reuse_level": raw["reuseLevel"].replace("", None),
-        "description": raw["description"],
+        "description": raw["description"].str.strip(),
     })
 
 

@@ -40,8 +40,9 @@ _PUNCT_TABLE = str.maketrans(
 )
 
 # Characters that always separate tokens (besides whitespace).
-_SEPARATORS = (',;|()[]{}<>"!?'
-               "\uff0c\uff1b\uff5c\uff08\uff09\uff3b\uff3d\uff5b\uff5d\uff1c\uff1e\uff02\uff01\uff1f")
+_SEPARATORS = (
+    ',;|()[]{}<>"!?\uff0c\uff1b\uff5c\uff08\uff09\uff3b\uff3d\uff5b\uff5d\uff1c\uff1e\uff02\uff01\uff1f'
+)
 _TOKEN_RE = re.compile("[^\\s" + re.escape(_SEPARATORS + _DOUBLE_QUOTES) + "]+")
 
 _NO_FOLD = frozenset(
@@ -55,13 +56,27 @@ _NO_FOLD = frozenset(
     aiops llmops chemicals gymnastics athletics physics politics mathematics economics ethics logistics
     """.split()
 )
-_IES_KEEP = frozenset({"series", "species", "movies", "cookies", "zombies", "rookies", "calories", "selfies",
-                       "smoothies", "hippies", "pixies", "goodies", "freebies", "newbies", "lies", "ties",
-                       "pies", "dies"})
-_ES_KEEP = frozenset({"caches", "niches", "cliches", "headaches", "avalanches", "moustaches", "mustaches",
-                      "axes", "apaches", "psyches"})
-_PLURAL_ACRONYMS = {"cpus": "cpu", "gpus": "gpu", "tpus": "tpu", "npus": "npu", "apis": "api", "kpis": "kpi",
-                    "guis": "gui", "okrs": "okr"}
+_IES_KEEP = frozenset(
+    """
+    series species movies cookies zombies rookies calories selfies smoothies
+    hippies pixies goodies freebies newbies lies ties pies dies
+    """.split()
+)
+_ES_KEEP = frozenset(
+    """
+    caches niches cliches headaches avalanches moustaches mustaches axes apaches psyches
+    """.split()
+)
+_PLURAL_ACRONYMS = {
+    "cpus": "cpu",
+    "gpus": "gpu",
+    "tpus": "tpu",
+    "npus": "npu",
+    "apis": "api",
+    "kpis": "kpi",
+    "guis": "gui",
+    "okrs": "okr",
+}
 
 
 def fold_plural(token: str) -> str:
@@ -146,8 +161,10 @@ def normalise(s: str) -> str:
 # Sentence splitting
 # ----------------------------------------------------------------------------------------------------
 
-_BULLET_RE = re.compile(r"[ \t]*(?:[\u2022\u2023\u25aa\u25ab\u25cf\u25e6\u2043\u2219\u00b7\u25a0\u25a1"
-                        r"\u27a2\u2192\uf0b7\uf0a7*\-\u2013\u2014+>]|\(?\d{1,3}[.)]|\(?[a-zA-Z][)])[ \t]+")
+_BULLET_RE = re.compile(
+    r"[ \t]*(?:[\u2022\u2023\u25aa\u25ab\u25cf\u25e6\u2043\u2219\u00b7\u25a0\u25a1"
+    r"\u27a2\u2192\uf0b7\uf0a7*\-\u2013\u2014+>]|\(?\d{1,3}[.)]|\(?[a-zA-Z][)])[ \t]+"
+)
 _INLINE_BULLET_RE = re.compile(r"[ \t]+[\u2022\u25aa\u25cf\u25e6\u00b7\u25a0\uf0b7][ \t]+")
 # A sentence end inside a line: [.!?] (+ closing quotes/brackets) + whitespace, followed by a sentence start.
 _END_RE = re.compile(r"([.!?]+)[\"')\]\u201d\u2019]*\s+(?=[\"'(\[\u201c\u2018]?[A-Z0-9\u00c0-\u00de])")

@@ -52,12 +52,15 @@ def validate_partition_key(key: str) -> str:
     if not key:
         raise ValueError("partition key is empty: it needs 1 to 64 characters")
     if len(key) > MAX_PARTITION_KEY_CHARS:
-        raise ValueError(f"partition key is {len(key)} characters long, over the {MAX_PARTITION_KEY_CHARS}-character "
-                         "limit")
+        raise ValueError(
+            f"partition key is {len(key)} characters long, over the {MAX_PARTITION_KEY_CHARS}-character limit"
+        )
     if not _PARTITION_KEY_RE.fullmatch(key):
         bad = next(ch for ch in key if not _PARTITION_KEY_RE.fullmatch(ch))
-        raise ValueError(f"partition key {key!r} contains {_describe_char(bad)}: allowed characters are "
-                         f"{_ALLOWED_KEY_CHARS}")
+        raise ValueError(
+            f"partition key {key!r} contains {_describe_char(bad)}: allowed characters are "
+            f"{_ALLOWED_KEY_CHARS}"
+        )
     if key.startswith("."):
         raise ValueError(f"partition key {key!r} starts with '.': keys may not start with a dot")
     return key
@@ -77,8 +80,10 @@ def validate_org_name(name: str) -> str:
     if not cleaned:
         raise ValueError("organisation name is empty")
     if len(cleaned) > MAX_ORG_NAME_CHARS:
-        raise ValueError(f"organisation name is {len(cleaned)} characters long, over the {MAX_ORG_NAME_CHARS}-"
-                         "character limit")
+        raise ValueError(
+            f"organisation name is {len(cleaned)} characters long, over the {MAX_ORG_NAME_CHARS}-"
+            "character limit"
+        )
     if not any(ch.isalnum() for ch in cleaned):
         raise ValueError(f"organisation name {cleaned!r} has no letters or digits")
     for ch in "<>{}\\`":
@@ -103,7 +108,9 @@ def validate_upload_name(name: str, inbox_root: Path | str) -> Path:
         raise ValueError(f"upload name {name!r} contains the control character {_describe_char(bad)}")
     size = len(name.encode("utf-8", errors="surrogatepass"))
     if size > MAX_UPLOAD_NAME_BYTES:
-        raise ValueError(f"upload name is {size} bytes long in UTF-8, over the {MAX_UPLOAD_NAME_BYTES}-byte limit")
+        raise ValueError(
+            f"upload name is {size} bytes long in UTF-8, over the {MAX_UPLOAD_NAME_BYTES}-byte limit"
+        )
     if name.startswith(("/", "\\")) or PureWindowsPath(name).drive or PurePosixPath(name).is_absolute():
         raise ValueError(f"upload name {name!r} is an absolute path: give a name relative to the inbox")
     if "\\" in name:
@@ -115,7 +122,9 @@ def validate_upload_name(name: str, inbox_root: Path | str) -> Path:
         if part.startswith("."):
             raise ValueError(f"upload name {name!r} has a hidden component {part!r} (starts with '.')")
         if part != part.strip():
-            raise ValueError(f"upload name {name!r} has a component with leading or trailing spaces: {part!r}")
+            raise ValueError(
+                f"upload name {name!r} has a component with leading or trailing spaces: {part!r}"
+            )
         if part.split(".")[0].casefold() in _WINDOWS_RESERVED:
             raise ValueError(f"upload name {name!r} uses the reserved device name {part!r}")
     if name.endswith("/"):
@@ -123,6 +132,7 @@ def validate_upload_name(name: str, inbox_root: Path | str) -> Path:
     root = Path(inbox_root).resolve()
     target = (root / name).resolve()
     if target == root or not target.is_relative_to(root):
-        raise ValueError(f"upload name {name!r} resolves to {os.fspath(target)!r}, outside the inbox "
-                         f"{os.fspath(root)!r}")
+        raise ValueError(
+            f"upload name {name!r} resolves to {os.fspath(target)!r}, outside the inbox {os.fspath(root)!r}"
+        )
     return target

@@ -59,9 +59,9 @@ class LLMConfig:
     temperature: float | None = 0.0      # None = omit (reasoning models reject temperature)
     backoff_base_s: float = 0.5          # exponential backoff: base * 2**(attempt-1), plus full jitter
     backoff_max_s: float = 20.0
-    max_retry_after_s: float = 60.0      # a Retry-After longer than this is not waited for (item fails, transient)
+    max_retry_after_s: float = 60.0      # longer Retry-After: not waited for, the item fails (transient)
     rate_limit_headroom: float = 0.97    # pace at this fraction of the limits (absorbs jitter vs. the server)
-    burst_seconds: float = 1.0           # request bucket capacity, in seconds of the RPM rate
+    burst_seconds: float = 0.0           # request burst, in seconds of the RPM rate (0: evenly spaced)
     enum_in_schema: bool = False         # also put the candidate ids into the JSON schema as an enum
 
     def __post_init__(self) -> None:
@@ -86,7 +86,8 @@ class LLMConfig:
         return h.hexdigest()[:16]
 
     def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return prompt_tokens / 1000.0 * self.price_per_1k_input + completion_tokens / 1000.0 * self.price_per_1k_output
+        cost = prompt_tokens * self.price_per_1k_input + completion_tokens * self.price_per_1k_output
+        return cost / 1000.0
 
 
 @dataclass

@@ -79,7 +79,9 @@ def _clean_label(label: str) -> str:
     return " ".join(str(label).split())
 
 
-def build_messages(text: str, candidates: Sequence[tuple[str, str]], config: LLMConfig) -> list[dict[str, str]]:
+def build_messages(
+    text: str, candidates: Sequence[tuple[str, str]], config: LLMConfig
+) -> list[dict[str, str]]:
     """System prompt (template + candidates + non-configurable guard) and the delimited document."""
     nonce = _nonce(text)
     lines = "\n".join(f"- {sid} | {_clean_label(label)}" for sid, label in candidates)
@@ -95,7 +97,8 @@ def _response_format(candidates: Sequence[tuple[str, str]], config: LLMConfig) -
     schema: dict[str, Any] = RESPONSE_SCHEMA
     if config.enum_in_schema:
         item = dict(_SKILL_ITEM_SCHEMA)
-        item["properties"] = dict(item["properties"], skill_id={"type": "string", "enum": [c[0] for c in candidates]})
+        enum = {"type": "string", "enum": [c[0] for c in candidates]}
+        item["properties"] = dict(item["properties"], skill_id=enum)
         schema = dict(RESPONSE_SCHEMA, properties={"skills": {"type": "array", "items": item}})
     return {"type": "json_schema", "json_schema": {"name": _SCHEMA_NAME, "strict": True, "schema": schema}}
 
@@ -172,20 +175,24 @@ def _parse_output(completion: Any, allowed: Mapping[str, str], stats: LLMStats) 
 _QUOTES = "\"'“”‘’«»`"
 
 
-def _locate(haystack: str, needle: str) -> tuple[int, int] | None:
+def _locate(haystack: str, needle: str, *, whole_words: bool = False) -> tuple[int, int] | None:
+    """Span of ``needle`` in ``haystack``: exact, else case/whitespace-insensitive (whole words if asked)."""
     needle = needle.strip().strip(_QUOTES).strip()
     for sep in ("...", "…"):  # a quote with an ellipsis: locate its first part
         if sep in needle:
             needle = max(needle.split(sep), key=len).strip()
     if len(needle) < 2:
         return None
-    i = haystack.find(needle)
-    if i >= 0:
-        return i, i + len(needle)
+    if not whole_words:
+        i = haystack.find(needle)
+        if i >= 0:
+            return i, i + len(needle)
     tokens = needle.split()
     if not tokens:
         return None
     pattern = r"\s+".join(re.escape(t) for t in tokens)
+    if whole_words:
+        pattern = r"(?<!\w)" + pattern + r"(?!\w)"
     m = re.search(pattern, haystack, flags=re.IGNORECASE)
     return (m.start(), m.end()) if m else None
 
@@ -280,7 +287,8 @@ class OpenAIExtractor:
             from openai import OpenAI
 
             try:
-                client = OpenAI(api_key=api_key, base_url=base_url, timeout=self.config.timeout_s, max_retries=0)
+                client = OpenAI(api_key=api_key, base_url=base_url, timeout=self.config.timeout_s,
+                                max_retries=0)
             except Exception as exc:  # e.g. no key given and OPENAI_API_KEY unset
                 raise ValueError(self._redact(f"cannot create the OpenAI client: {exc}")) from None
         key = getattr(client, "api_key", None)
@@ -425,7 +433,7 @@ class OpenAIExtractor:
                     stats.dropped_low_confidence += 1
                     continue
                 evidence = str(item.get("evidence", ""))
-                span = _locate(chunk, evidence) or _locate(chunk, item["label"])
+                span = _locate(chunk, evidence) or _locate(chunk, item["label"], whole_words=True)
                 if span is None:
                     stats.evidence_not_found += 1
                     start = end = 0
@@ -439,7 +447,9 @@ class OpenAIExtractor:
                     best[mention.skill_id] = mention
         return sorted(best.values(), key=lambda m: (-m.confidence, m.start))
 
-    def _items_for_chunk(self, chunk: str, cands: list[tuple[str, str]], stats: LLMStats) -> list[dict[str, Any]]:
+    def _items_for_chunk(
+        self, chunk: str, cands: list[tuple[str, str]], stats: LLMStats
+    ) -> list[dict[str, Any]]:
         key = None
         if self.cache is not None:
             key = cache_key(chunk, extractor_version=self.version, model=self.config.model,
@@ -468,7 +478,9 @@ class OpenAIExtractor:
             options["max_completion_tokens"] = cfg.max_output_tokens
         if cfg.temperature is not None:
             options["temperature"] = cfg.temperature
-        estimate = estimate_tokens(messages[0]["content"] + messages[1]["content"]) + (cfg.max_output_tokens or 0)
+        prompt_chars = messages[0]["content"] + messages[1]["content"]
+        estimate = estimate_tokens(prompt_chars) + (cfg.max_output_tokens or 0)
+        response_format = _response_format(cands, cfg)
         last: ItemError | None = None
         for attempt in range(1, cfg.max_attempts + 1):
             if attempt > 1:
@@ -478,14 +490,15 @@ class OpenAIExtractor:
             delay: float | None = None  # None: this thread sleeps the backoff; a number: already arranged
             try:
                 completion = self._client.chat.completions.create(
-                    model=cfg.model, messages=messages, response_format=_response_format(cands, cfg), **options,
+                    model=cfg.model, messages=messages, response_format=response_format, **options,
                 )
             except APITimeoutError:
                 stats.timeouts += 1
                 last = ItemError(ErrorKind.TIMEOUT, f"no answer within {cfg.timeout_s:g}s", transient=True)
             except APIConnectionError as exc:
                 self.limiter.correct(estimate, 0)
-                last = ItemError(ErrorKind.MODEL_ERROR, self._redact(f"connection error: {exc}"), transient=True)
+                message = self._redact(f"connection error: {exc}")
+                last = ItemError(ErrorKind.MODEL_ERROR, message, transient=True)
             except APIStatusError as exc:
                 status = exc.status_code
                 self.limiter.correct(estimate, 0)
@@ -498,17 +511,16 @@ class OpenAIExtractor:
                     last = ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API", transient=True)
                     if wait is not None:
                         if wait > cfg.max_retry_after_s:
-                            stats.failures += 0
-                            raise ItemError(ErrorKind.MODEL_ERROR,
-                                            f"{what}; Retry-After {wait:.0f}s exceeds {cfg.max_retry_after_s:g}s",
-                                            transient=True) from None
+                            message = f"{what}; Retry-After {wait:.0f}s exceeds {cfg.max_retry_after_s:g}s"
+                            raise ItemError(ErrorKind.MODEL_ERROR, message, transient=True) from None
                         if attempt < cfg.max_attempts:
                             self.limiter.pause(wait)  # every thread waits, not just this one
                             delay = 0.0
                 else:
                     if status in (401, 403):
-                        what = f"HTTP {status}: authentication/permission error (check the API key and model access)"
-                    raise ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API", transient=False) from None
+                        what = f"HTTP {status}: authentication/permission error (check key and model access)"
+                    message = f"{what} from the model API"
+                    raise ItemError(ErrorKind.MODEL_ERROR, message, transient=False) from None
             else:
                 usage = getattr(completion, "usage", None)
                 if usage is not None:
@@ -529,4 +541,5 @@ class OpenAIExtractor:
                         self._sleep(delay)
                 log.warning("model request failed (%s); retry %d/%d", last, attempt, cfg.max_attempts - 1)
         assert last is not None
-        raise ItemError(last.kind, f"{last.message} (after {cfg.max_attempts} attempts)", transient=last.transient)
+        message = f"{last.message} (after {cfg.max_attempts} attempts)"
+        raise ItemError(last.kind, message, transient=last.transient)

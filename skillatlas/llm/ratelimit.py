@@ -18,8 +18,9 @@ class RateLimiter:
     """Two token buckets (requests and tokens), shared by every thread that talks to one API key.
 
     * Request bucket: refills at ``requests_per_minute * headroom / 60`` per second; its capacity is
-      ``burst_seconds`` worth of that rate (at least 1), so requests are spread evenly instead of bursting a
-      whole minute's budget at once (providers enforce limits on sub-minute windows).
+      ``burst_seconds`` worth of that rate (at least 1 request), so requests are spread evenly instead of
+      bursting a whole minute's budget at once (providers enforce limits on sub-minute windows). Keeping the
+      client's burst below the server's leaves the server's bucket full, which absorbs network jitter.
     * Token bucket: refills at ``tokens_per_minute * headroom / 60`` per second; capacity is one minute's
       budget. ``acquire(tokens)`` takes an *estimate*; ``correct(estimate, actual)`` settles the difference
       once the response's usage is known (the bucket may go negative, which delays later callers).

@@ -1,0 +1,69 @@
+"""Job-posting skill demand: per posting day, then 7- and 30-day rolling windows and rising skills."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.partitions import DAY_BACKFILL_POLICY, posting_days
+from resources.warehouse import WarehouseResource
+from skillatlas import reference
+
+TRENDS_GROUP = "trends"
+DAILY_COLUMNS = ["day", "skill_id", "label", "postings", "share"]
+
+
+def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> pd.DataFrame:
+    """(doc_id, day, skill_id, label) for job postings posted on `days`."""
+    text = warehouse.read_table("document_text", {"kind": "job"})
+    if text.empty:
+        return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
+    text = text[text["posted_date"].isin(days)][["doc_id", "posted_date"]].drop_duplicates("doc_id")
+    skills = warehouse.read_table("document_skills", {"doc_id": text["doc_id"].tolist()}) if len(text) else pd.DataFrame()
+    if skills.empty:
+        return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
+    merged = skills.merge(text.rename(columns={"posted_date": "day"}), on="doc_id")
+    return merged[["doc_id", "day", "skill_id", "label"]]
+
+
+@dg.asset(
+    group_name=TRENDS_GROUP,
+    partitions_def=posting_days,
+    backfill_policy=DAY_BACKFILL_POLICY,
+    metadata={"partition_expr": "day"},
+    kinds={"pandas"},
+    deps=[dg.AssetDep("document_skills", partition_mapping=dg.AllPartitionMapping())],
+    tags={"skillatlas/queue": "scoring"},
+)
+def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
+    """For each posting day: how many job postings asked for each skill, and the share of that day's postings."""
+    from skillatlas.trends import daily_skill_demand
+
+    window = context.partition_time_window
+    days = pd.date_range(window.start.date(), window.end.date(), inclusive="left").strftime("%Y-%m-%d").tolist()
+    daily = daily_skill_demand(postings_skills_for_days(warehouse, days))
+    daily = daily[DAILY_COLUMNS] if not daily.empty else pd.DataFrame(columns=DAILY_COLUMNS)
+    daily["day"] = daily["day"].astype(str)
+    context.add_output_metadata({"days": len(days), "rows": len(daily), "skills": int(daily["skill_id"].nunique())})
+    return daily
+
+
+@dg.asset(
+    group_name=TRENDS_GROUP,
+    kinds={"pandas"},
+    ins={"skill_demand_daily": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
+    automation_condition=dg.AutomationCondition.eager(),
+    tags={"skillatlas/queue": "scoring"},
+)
+def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: pd.DataFrame) -> pd.DataFrame:
+    """Rolling 7- and 30-day demand per skill with a growth score and a `rising` flag, and whether O*NET flags
+    the skill as a Hot Technology."""
+    from skillatlas.trends import compare_hot_technologies, rolling_trends
+
+    trends = rolling_trends(skill_demand_daily)
+    comparison = compare_hot_technologies(trends, reference.load_onet_technology_skills(), None)
+    metadata: dict[str, object] = {"rows": len(trends)}
+    if "rising" in trends.columns and len(trends):
+        metadata["rising_skills"] = int(trends["rising"].sum())
+    if isinstance(comparison, dict):
+        metadata["hot_technology_comparison"] = dg.MetadataValue.json(comparison)
+    context.add_output_metadata(metadata)
+    return trends

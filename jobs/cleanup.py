@@ -1,0 +1,58 @@
+"""Weekly cleanup: orphaned upload batches and rows that outlived their partition."""
+
+import dagster as dg
+
+from assets.documents import MANIFEST_TABLE
+from assets.ledger import LEDGER_TABLE
+from assets.partitions import upload_batches
+from resources.warehouse import WarehouseResource
+
+BATCH_TABLES = ("document_text", "document_skills", LEDGER_TABLE)
+
+
+class CleanupConfig(dg.Config):
+    dry_run: bool = False  # report what would be removed, change nothing
+
+
+@dg.op(tags={"skillatlas/queue": "reference"})
+def remove_orphaned_batches(
+    context: dg.OpExecutionContext, config: CleanupConfig, warehouse: WarehouseResource
+) -> dg.Output[int]:
+    """Batches registered as partitions with no manifest rows (e.g. a manifest restored from backup) are
+    removed from the partition list; rows in batch tables whose batch is no longer a partition are deleted."""
+    partitions = set(context.instance.get_dynamic_partitions(upload_batches.name))
+    manifest = warehouse.read_table(MANIFEST_TABLE)
+    registered = set(manifest["batch_id"]) if not manifest.empty else set()
+    orphan_partitions = sorted(partitions - registered)
+    removed_rows = 0
+    stale_batches: dict[str, list[str]] = {}
+    for table in BATCH_TABLES:
+        frame = warehouse.read_table(table)
+        column = "partition" if table == LEDGER_TABLE else "batch_id"
+        if frame.empty or column not in frame.columns:
+            continue
+        stale = sorted(set(frame[column].dropna()) - (partitions - set(orphan_partitions)))
+        if table == LEDGER_TABLE:
+            stale = [key for key in stale if key in registered or key in orphan_partitions]
+        if stale:
+            stale_batches[table] = stale
+            removed_rows += int(frame[column].isin(stale).sum())
+    context.log.info(
+        f"orphaned partitions: {orphan_partitions}; stale rows: {removed_rows} in {list(stale_batches)}"
+        + (" (dry run)" if config.dry_run else "")
+    )
+    if not config.dry_run:
+        for table, keys in stale_batches.items():
+            column = "partition" if table == LEDGER_TABLE else "batch_id"
+            warehouse.replace_rows(table, warehouse.read_table(table).iloc[0:0], {column: keys})
+        for key in orphan_partitions:
+            context.instance.delete_dynamic_partition(upload_batches.name, key)
+    return dg.Output(
+        removed_rows,
+        metadata={"orphaned_partitions": len(orphan_partitions), "stale_rows": removed_rows, "dry_run": config.dry_run},
+    )
+
+
+@dg.job(tags={"skillatlas/queue": "reference"}, description="Weekly: remove orphaned batches and stale rows.")
+def cleanup_job() -> None:
+    remove_orphaned_batches()

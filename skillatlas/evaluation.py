@@ -1,0 +1,202 @@
+"""Skill-extraction evaluation on Decorte-format CSVs: R-Precision@k and MRR over sentences.
+
+Input CSV: ``sentence,span,sub_span,label`` or ``sentence,label``; ``label`` is an ESCO preferred label, rows
+labelled ``UNDERSPECIFIED`` or ``LABEL NOT PRESENT`` are not gold. Gold labels are grouped by sentence
+(sentences without any gold label are skipped). For every sentence the extractor's ``rank(sentence, k)`` is
+mapped to ESCO preferred labels (O*NET technology skills through ``same_as``; others are dropped) and scored:
+
+* R-Precision@k = |gold ∩ top-k| / min(k, |gold|)
+* reciprocal rank = 1 / position of the first gold label (0 when none in the top ``MRR_DEPTH``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "EvalResult",
+    "GoldSentence",
+    "NOT_GOLD",
+    "evaluate_rankings",
+    "evaluate_extractor",
+    "read_decorte_csv",
+    "reciprocal_rank",
+    "register",
+    "r_precision_at_k",
+    "skill_label_map",
+]
+
+NOT_GOLD = frozenset({"UNDERSPECIFIED", "LABEL NOT PRESENT"})
+MRR_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class GoldSentence:
+    sentence: str
+    labels: tuple[str, ...]  # distinct gold ESCO preferred labels, in file order
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    n_sentences: int
+    r_precision_at_5: float
+    r_precision_at_10: float
+    mrr: float
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"n_sentences": self.n_sentences, "r_precision@5": round(self.r_precision_at_5, 4),
+                "r_precision@10": round(self.r_precision_at_10, 4), "mrr": round(self.mrr, 4),
+                "seconds": round(self.seconds, 2)}
+
+
+def read_decorte_csv(path: str | Path) -> list[GoldSentence]:
+    """Gold labels grouped by sentence (first-appearance order)."""
+    groups: dict[str, list[str]] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or "sentence" not in reader.fieldnames or "label" not in reader.fieldnames:
+            raise ValueError(f"{path}: expected columns 'sentence' and 'label', got {reader.fieldnames}")
+        for row in reader:
+            sentence = (row.get("sentence") or "").strip()
+            label = (row.get("label") or "").strip()
+            if not sentence:
+                continue
+            labels = groups.setdefault(sentence, [])
+            if label and label not in NOT_GOLD and label not in labels:
+                labels.append(label)
+    return [GoldSentence(s, tuple(ls)) for s, ls in groups.items() if ls]
+
+
+def r_precision_at_k(ranked: Sequence[str], gold: Iterable[str], k: int) -> float:
+    """|gold ∩ ranked[:k]| / min(k, |gold|) (0.0 when there is no gold)."""
+    gold_set = set(gold)
+    if not gold_set or k <= 0:
+        return 0.0
+    top: list[str] = []
+    for label in ranked:  # duplicates count once
+        if label not in top:
+            top.append(label)
+        if len(top) == k:
+            break
+    return len(gold_set.intersection(top)) / min(k, len(gold_set))
+
+
+def reciprocal_rank(ranked: Sequence[str], gold: Iterable[str]) -> float:
+    gold_set = set(gold)
+    seen: list[str] = []
+    for label in ranked:
+        if label in seen:
+            continue
+        seen.append(label)
+        if label in gold_set:
+            return 1.0 / len(seen)
+    return 0.0
+
+
+def evaluate_rankings(gold: Sequence[GoldSentence], ranked_labels: Sequence[Sequence[str]],
+                      seconds: float = 0.0) -> EvalResult:
+    """Mean R-Precision@5/@10 and MRR given one ranked label list per gold sentence."""
+    if len(gold) != len(ranked_labels):
+        raise ValueError("one ranking per sentence expected")
+    n = len(gold)
+    if n == 0:
+        return EvalResult(0, 0.0, 0.0, 0.0, seconds)
+    rp5 = sum(r_precision_at_k(r, g.labels, 5) for g, r in zip(gold, ranked_labels, strict=True)) / n
+    rp10 = sum(r_precision_at_k(r, g.labels, 10) for g, r in zip(gold, ranked_labels, strict=True)) / n
+    mrr = sum(reciprocal_rank(r, g.labels) for g, r in zip(gold, ranked_labels, strict=True)) / n
+    return EvalResult(n, rp5, rp10, mrr, seconds)
+
+
+def skill_label_map(taxonomy: pd.DataFrame) -> dict[str, str]:
+    """skill_id -> ESCO preferred label (O*NET technology skills via ``same_as``; unmapped ones absent)."""
+    esco = taxonomy[taxonomy["source"] == "esco"]
+    labels = dict(zip(esco["skill_id"], esco["label"], strict=True))
+    out = dict(labels)
+    if "same_as" in taxonomy:
+        for sid, sa in zip(taxonomy["skill_id"], taxonomy["same_as"], strict=True):
+            if isinstance(sa, str) and sa in labels:
+                out[sid] = labels[sa]
+    return out
+
+
+def _ranking_of(extractor: Any, sentence: str, depth: int) -> list[str]:
+    """skill ids ranked for one sentence: ``rank`` when the extractor has it, else ``extract`` order."""
+    if hasattr(extractor, "rank"):
+        return [sid for sid, _ in extractor.rank(sentence, depth)]
+    return [m.skill_id for m in extractor.extract(sentence)]
+
+
+def evaluate_extractor(extractor: Any, gold: Sequence[GoldSentence], label_of: dict[str, str], *,
+                       depth: int = MRR_DEPTH, progress: Callable[[int], None] | None = None) -> EvalResult:
+    """Rank every gold sentence with ``extractor`` and score it against the gold ESCO labels."""
+    t0 = time.perf_counter()
+    rankings = []
+    for i, g in enumerate(gold):
+        ids = _ranking_of(extractor, g.sentence, depth)
+        rankings.append([label_of[sid] for sid in ids if sid in label_of])
+        if progress is not None:
+            progress(i + 1)
+    return evaluate_rankings(gold, rankings, time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+def _build_extractor(kind: str) -> Any:
+    if kind == "offline":
+        from skillatlas.extraction import get_offline_extractor
+
+        return get_offline_extractor(semantic=True)
+    try:
+        from skillatlas.llm import build_extractor_from_env
+    except ImportError as exc:
+        raise SystemExit(
+            f"--extractor {kind} needs skillatlas.llm.build_extractor_from_env, which is not available "
+            f"({exc}); use --extractor offline") from exc
+    return build_extractor_from_env(kind)
+
+
+def _cmd_eval_extraction(args: argparse.Namespace) -> int:
+    from skillatlas.taxonomy import load_taxonomy
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} not found", file=sys.stderr)
+        return 2
+    try:
+        gold = read_decorte_csv(path)
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    extractor = _build_extractor(args.extractor)
+    result = evaluate_extractor(extractor, gold, skill_label_map(load_taxonomy()))
+    payload = {"file": str(path), "extractor": args.extractor, **result.as_dict(),
+               "version": getattr(extractor, "version", None)}
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(f"{path.name}: {result.n_sentences} sentences, extractor={args.extractor}")
+        print(f"  R-Precision@5   {result.r_precision_at_5:.4f}")
+        print(f"  R-Precision@10  {result.r_precision_at_10:.4f}")
+        print(f"  MRR             {result.mrr:.4f}")
+        print(f"  ({result.seconds:.1f} s)")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``eval-extraction`` to the ``skillatlas`` console script."""
+    p = subparsers.add_parser("eval-extraction", help="R-Precision@5/@10 and MRR on a Decorte-format CSV",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", help="CSV with sentence,span,sub_span,label or sentence,label")
+    p.add_argument("--extractor", choices=["offline", "openai", "cascade"], default="offline")
+    p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.set_defaults(func=_cmd_eval_extraction)

@@ -1,0 +1,430 @@
+"""Offline skill extraction: dictionary phrase matching + MiniLM semantic matching (no network, no torch).
+
+Phrase matching (:class:`skillatlas.phrase_match.PhraseMatcher`) finds taxonomy labels and aliases on word
+boundaries. Semantic matching embeds each sentence *and* its candidate spans (1-4 token windows that do not
+start or end with a stop word nor cross a comma/bracket) with all-MiniLM-L6-v2 and compares them with one
+prototype vector per skill::
+
+    skill vector = normalise(emb(label) + emb("label: description") + 0.5 * normalise(mean(emb(alias))))
+    score(skill) = cos(sentence, skill) + max_span cos(span, skill) + 0.3 * phrase_confidence(skill)
+
+Scores are mapped to a confidence in [0, 1] with a logistic curve whose midpoint (0.5) sits where roughly half
+of the candidates are correct, so ``min_confidence=0.5`` is a sensible default.
+
+Skill vectors take minutes to compute (13.9k ESCO descriptions + 80k aliases), so they are cached in
+``data/reference/taxonomy_vectors.npz`` (int8, one row per skill, with a per-row content hash and the model
+version): :func:`load_taxonomy_vectors` reuses every row whose hash matches and recomputes only the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from skillatlas.embeddings import DIM, MiniLMEmbedder
+from skillatlas.phrase_match import STOP_WORDS, PhraseHit, PhraseMatcher, normalise_phrase, tokenize
+from skillatlas.taxonomy import _strip_parens, common_words
+
+__all__ = [
+    "VECTOR_RECIPE",
+    "OfflineExtractor",
+    "SkillMention",
+    "candidate_spans",
+    "default_vectors_path",
+    "embed_taxonomy",
+    "get_offline_extractor",
+    "load_taxonomy_vectors",
+    "save_taxonomy_vectors",
+    "split_sentences",
+]
+
+VECTOR_RECIPE = "label+desc+0.5alias/v1"
+ALIAS_WEIGHT = 0.5
+PHRASE_BONUS = 0.3
+# logistic calibration of the combined score (sentence cos + best span cos + phrase bonus)
+CALIB_MID = 1.2
+CALIB_SCALE = 0.08
+MAX_SPAN_TOKENS = 4
+MAX_SPANS_PER_SENTENCE = 96
+
+
+@dataclass(frozen=True)
+class SkillMention:
+    skill_id: str
+    label: str
+    confidence: float  # [0, 1]
+    method: str  # "phrase" | "semantic" | "llm"
+    start: int  # evidence char offsets into the document text
+    end: int
+    evidence: str
+
+
+_FALLBACK_SENT_RE = re.compile(r"[^.!?\n•;]+(?:[.!?]+|$)", re.MULTILINE)
+_SPAN_BREAK = re.compile(r"[,;:()\[\]{}/|\"•]|\s[-–—]\s|\n")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence character spans (``skillatlas.text.split_sentences`` when available)."""
+    try:
+        from skillatlas.text import split_sentences as _split
+    except ImportError:  # pragma: no cover - text.py ships with the package
+        _split = None
+    if _split is not None:
+        return [(int(s), int(e)) for s, e in _split(text)]
+    out = []
+    for m in _FALLBACK_SENT_RE.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def candidate_spans(text: str, start: int = 0, end: int | None = None, *, max_tokens: int = MAX_SPAN_TOKENS,
+                    limit: int = MAX_SPANS_PER_SENTENCE) -> list[tuple[int, int]]:
+    """Noun-phrase-ish windows of 1..max_tokens tokens inside ``text[start:end]`` (absolute offsets).
+
+    A window does not start or end with a stop word and does not cross a comma, bracket, colon or dash.
+    Identical surface strings are kept once; at most ``limit`` windows (shorter windows first).
+    """
+    end = len(text) if end is None else end
+    toks = [(s + start, e + start) for s, e in tokenize(text[start:end])]
+    low = [text[s:e].casefold() for s, e in toks]
+    breaks = [bool(_SPAN_BREAK.search(text[toks[i][1]:toks[i + 1][0]])) for i in range(len(toks) - 1)]
+    seen: set[str] = set()
+    out: list[tuple[int, int]] = []
+    for n in range(1, max_tokens + 1):
+        for i in range(len(toks) - n + 1):
+            j = i + n - 1
+            if low[i] in STOP_WORDS or low[j] in STOP_WORDS or any(breaks[i:j]):
+                continue
+            s, e = toks[i][0], toks[j][1]
+            key = text[s:e].casefold()
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append((s, e))
+    return out[:limit]
+
+
+# ---------------------------------------------------------------------------------------------- vectors
+def _skill_texts(taxonomy: pd.DataFrame) -> tuple[list[str], list[str], list[list[str]]]:
+    labels, descs, aliases = [], [], []
+    for label, desc, source, al in zip(taxonomy["label"], taxonomy["description"], taxonomy["source"],
+                                       taxonomy["aliases"], strict=True):
+        label = str(label)
+        desc = " ".join(str(desc or "").split())
+        labels.append(label)
+        if not desc:
+            descs.append(label)
+        elif source == "esco":
+            descs.append(f"{label}: {desc}")
+        else:
+            descs.append(f"{label} ({desc})")
+        aliases.append([str(a) for a in (list(al)[1:] if al is not None else [])])
+    return labels, descs, aliases
+
+
+def _row_hashes(taxonomy: pd.DataFrame, model_version: str) -> np.ndarray:
+    labels, descs, aliases = _skill_texts(taxonomy)
+    out = np.empty(len(labels), dtype="S16")
+    for i, (sid, lab, d, al) in enumerate(zip(taxonomy["skill_id"], labels, descs, aliases, strict=True)):
+        h = hashlib.blake2b(digest_size=8)
+        h.update("\x1f".join([VECTOR_RECIPE, model_version, str(sid), lab, d, *al]).encode())
+        out[i] = h.hexdigest().encode()
+    return out
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def embed_taxonomy(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder, *, batch_size: int = 64) -> np.ndarray:
+    """float32 (len(taxonomy), 384), row-aligned, L2-normalised skill prototype vectors (see module doc).
+
+    Slow for the full taxonomy (several minutes on 2 cores): use :func:`load_taxonomy_vectors`.
+    """
+    labels, descs, aliases = _skill_texts(taxonomy)
+    n = len(labels)
+    if n == 0:
+        return np.zeros((0, DIM), dtype=np.float32)
+    lab = embedder.encode(labels, batch_size=batch_size)
+    desc = embedder.encode(descs, batch_size=batch_size)
+    owner = np.array([i for i, al in enumerate(aliases) for _ in al], dtype=np.int64)
+    flat = [a for al in aliases for a in al]
+    cent = np.zeros((n, DIM), dtype=np.float32)
+    if flat:
+        np.add.at(cent, owner, embedder.encode(flat, batch_size=batch_size))
+    has_alias = np.bincount(owner, minlength=n)[:, None] > 0
+    cent = np.where(has_alias, _normalise_rows(cent + 1e-12), 0.0)
+    return _normalise_rows(lab + desc + ALIAS_WEIGHT * cent).astype(np.float32)
+
+
+def default_vectors_path() -> Path:
+    from skillatlas.paths import REFERENCE_DIR
+
+    return Path(REFERENCE_DIR) / "taxonomy_vectors.npz"
+
+
+def _quantise(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = np.maximum(np.abs(v).max(axis=1), 1e-12).astype(np.float32) / 127.0
+    q = np.clip(np.rint(v / scale[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def save_taxonomy_vectors(path: Path, taxonomy: pd.DataFrame, vectors: np.ndarray, model_version: str) -> None:
+    """Write the int8 cache atomically (skill ids, per-row hashes, model version, vectors)."""
+    q, scale = _quantise(np.asarray(vectors, dtype=np.float32))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, skill_ids=taxonomy["skill_id"].astype(str).to_numpy().astype("U"),
+                                row_hash=_row_hashes(taxonomy, model_version), vectors=q, scale=scale,
+                                model_version=np.array(model_version), recipe=np.array(VECTOR_RECIPE))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_taxonomy_vectors(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | None = None,
+                          path: Path | None = None, *, write: bool = True) -> np.ndarray:
+    """Row-aligned float32 skill vectors from the cache; rows missing or stale are (re)computed.
+
+    Needs ``embedder`` only when something must be computed (then the cache file is rewritten if ``write``
+    and the file is writable). Raises ``RuntimeError`` if rows are stale and no embedder is given.
+    """
+    from skillatlas.embeddings import model_version as current_model_version
+
+    path = Path(path) if path is not None else default_vectors_path()
+    version = embedder.model_version if embedder is not None else current_model_version()
+    want = _row_hashes(taxonomy, version)
+    out = np.zeros((len(taxonomy), DIM), dtype=np.float32)
+    have = np.zeros(len(taxonomy), dtype=bool)
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            pos = {h: i for i, h in enumerate(z["row_hash"].tolist())}
+            idx = np.array([pos.get(h, -1) for h in want.tolist()], dtype=np.int64)
+            have = idx >= 0
+            if have.any():
+                rows = idx[have]
+                out[have] = z["vectors"][rows].astype(np.float32) * z["scale"][rows][:, None]
+                out[have] = _normalise_rows(out[have])
+    if not have.all():
+        if embedder is None:
+            raise RuntimeError(f"{int((~have).sum())} taxonomy vectors missing or stale in {path}; "
+                               "pass an embedder to compute them")
+        missing = np.where(~have)[0]
+        out[missing] = embed_taxonomy(taxonomy.iloc[missing], embedder)
+        if write:
+            try:
+                save_taxonomy_vectors(path, taxonomy, out, version)
+            except OSError:
+                pass
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- extractor
+class OfflineExtractor:
+    """Phrase matching over labels/aliases, plus semantic matching when an embedder is given.
+
+    With ``canonical=True`` (default) an O*NET technology skill that has ``same_as`` is reported under the
+    ESCO id it names, so one concept yields one mention.
+    """
+
+    def __init__(self, taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | None = None,
+                 taxonomy_vectors: np.ndarray | None = None, *, min_confidence: float = 0.5,
+                 canonical: bool = True) -> None:
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.min_confidence = float(min_confidence)
+        self.canonical = canonical
+        ids = taxonomy["skill_id"].astype(str).tolist()
+        self._ids = ids
+        self._labels = dict(zip(ids, taxonomy["label"].astype(str), strict=True))
+        same_as = taxonomy["same_as"].tolist() if "same_as" in taxonomy else [None] * len(ids)
+        self._canon = {sid: (sa if canonical and isinstance(sa, str) and sa in self._labels else sid)
+                       for sid, sa in zip(ids, same_as, strict=True)}
+        sources = taxonomy["source"].astype(str).tolist()
+        tech_ids = {self._canon[sid] for sid, src in zip(ids, sources, strict=True) if src == "onet_tech"}
+        pairs = []
+        for sid, aliases in zip(ids, taxonomy["aliases"], strict=True):
+            target = self._canon[sid]
+            for a in aliases if aliases is not None else []:
+                pairs.append((target, str(a)))
+        esco_desc = taxonomy.loc[taxonomy["source"] == "esco", "description"].fillna("").astype(str).tolist()
+        self.matcher = PhraseMatcher.from_pairs(pairs, common_words=common_words(esco_desc), tech_ids=tech_ids)
+        fp = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:10]
+        model = embedder.model_version if embedder is not None else "phrase-only"
+        self.version = f"offline-1.0:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}"
+
+        self.vectors: np.ndarray | None = None
+        if embedder is not None:
+            vecs = taxonomy_vectors if taxonomy_vectors is not None else embed_taxonomy(taxonomy, embedder)
+            vecs = np.asarray(vecs, dtype=np.float32)
+            if vecs.shape != (len(ids), DIM):
+                raise ValueError(f"taxonomy_vectors must have shape ({len(ids)}, {DIM}), got {vecs.shape}")
+            # canonical rows only: an O*NET row with same_as is represented by its ESCO row
+            keep = np.array([self._canon[sid] == sid for sid in ids], dtype=bool)
+            self._vec_rows = np.where(keep)[0]
+            self.vectors = np.ascontiguousarray(vecs[keep])
+            self._vec_ids = [ids[i] for i in self._vec_rows]
+            self._vec_pos = {sid: i for i, sid in enumerate(self._vec_ids)}
+
+    # ------------------------------------------------------------------ phrase
+    @staticmethod
+    def _phrase_confidence(hit: PhraseHit, n_skills: int) -> float:
+        conf = 0.9 if hit.n_tokens >= 2 else 0.8
+        if len(hit.alias) <= 2:
+            conf = 0.65
+        return conf / (1.0 + 0.5 * (n_skills - 1))
+
+    def _is_label_alias(self, hit: PhraseHit) -> bool:
+        label = self._labels[hit.skill_id]
+        n = normalise_phrase(hit.alias)
+        return n == normalise_phrase(label) or n == normalise_phrase(_strip_parens(label))
+
+    def phrase_mentions(self, text: str) -> list[SkillMention]:
+        """Mentions from alias hits. When several skills share the matched alias, the skills whose own label
+        it is keep the full confidence and the others (alias is only an alternative label) are discounted."""
+        hits = self.matcher.find(text)
+        per_span: dict[tuple[int, int], list[PhraseHit]] = {}
+        for h in hits:
+            per_span.setdefault((h.start, h.end), []).append(h)
+        out = []
+        for h in hits:
+            group = per_span[(h.start, h.end)]
+            primary = [g for g in group if self._is_label_alias(g)]
+            if len(group) == 1:
+                conf = self._phrase_confidence(h, 1)
+            elif self._is_label_alias(h):
+                conf = self._phrase_confidence(h, len(primary))
+            else:
+                conf = self._phrase_confidence(h, len(group)) * (0.7 if primary else 1.0)
+            out.append(SkillMention(h.skill_id, self._labels[h.skill_id], conf, "phrase", h.start, h.end,
+                                    text[h.start:h.end]))
+        return out
+
+    # ------------------------------------------------------------------ semantic
+    @staticmethod
+    def calibrate(score: np.ndarray | float) -> np.ndarray | float:
+        """Combined score -> confidence in [0, 1] (logistic, midpoint CALIB_MID)."""
+        return 1.0 / (1.0 + np.exp(-(np.asarray(score) - CALIB_MID) / CALIB_SCALE))
+
+    def _sentence_units(self, text: str, sentences: Sequence[tuple[int, int]]
+                        ) -> tuple[list[str], list[tuple[int, int]], list[tuple[int, int]]]:
+        """Texts to embed: each sentence followed by its candidate spans; plus per-sentence index ranges."""
+        texts: list[str] = []
+        offsets: list[tuple[int, int]] = []
+        ranges: list[tuple[int, int]] = []
+        for s, e in sentences:
+            first = len(texts)
+            texts.append(text[s:e])
+            offsets.append((s, e))
+            for a, b in candidate_spans(text, s, e):
+                if (a, b) != (s, e):
+                    texts.append(text[a:b])
+                    offsets.append((a, b))
+            ranges.append((first, len(texts)))
+        return texts, offsets, ranges
+
+    def _score_sentences(self, text: str, sentences: Sequence[tuple[int, int]], phrase: list[SkillMention]
+                         ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per sentence: (combined scores over vector rows, best unit index per row, unit offsets)."""
+        assert self.embedder is not None and self.vectors is not None
+        texts, offsets, ranges = self._sentence_units(text, sentences)
+        emb = self.embedder.encode(texts) if texts else np.zeros((0, DIM), dtype=np.float32)
+        sims_all = emb @ self.vectors.T if len(texts) else np.zeros((0, len(self._vec_ids)), np.float32)
+        out = []
+        for (s, e), (a, b) in zip(sentences, ranges, strict=True):
+            sims = sims_all[a:b]
+            sent = sims[0]
+            if b - a > 1:
+                span_sims = sims[1:]
+                best = span_sims.argmax(axis=0)
+                score = sent + span_sims[best, np.arange(span_sims.shape[1])]
+                best_unit = best + a + 1
+            else:
+                score = 2.0 * sent
+                best_unit = np.full(sent.shape, a)
+            for m in phrase:
+                if s <= m.start and m.end <= e:
+                    j = self._vec_pos.get(m.skill_id)
+                    if j is not None:
+                        score[j] += PHRASE_BONUS * m.confidence
+            out.append((score, best_unit, np.asarray(offsets)))
+        return out
+
+    # ------------------------------------------------------------------ public
+    def extract(self, text: str) -> list[SkillMention]:
+        """One mention per skill (its best evidence), ranked by confidence, at least ``min_confidence``."""
+        if not text or not text.strip():
+            return []
+        phrase = self.phrase_mentions(text)
+        best: dict[str, SkillMention] = {}
+        for m in phrase:
+            cur = best.get(m.skill_id)
+            if cur is None or m.confidence > cur.confidence:
+                best[m.skill_id] = m
+        if self.embedder is not None and self.vectors is not None:
+            sentences = split_sentences(text) or [(0, len(text))]
+            for score, best_unit, offsets in self._score_sentences(text, sentences, phrase):
+                conf = self.calibrate(score)
+                for j in np.nonzero(conf >= self.min_confidence)[0]:
+                    sid = self._vec_ids[j]
+                    c = float(conf[j])
+                    cur = best.get(sid)
+                    if cur is not None and cur.confidence >= c:
+                        continue
+                    if cur is not None and cur.method == "phrase":
+                        # keep the exact phrase evidence, raise its confidence
+                        best[sid] = SkillMention(sid, cur.label, c, "phrase", cur.start, cur.end, cur.evidence)
+                        continue
+                    a, b = (int(x) for x in offsets[best_unit[j]])
+                    best[sid] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
+        out = [m for m in best.values() if m.confidence >= self.min_confidence]
+        out.sort(key=lambda m: (-m.confidence, m.start, m.skill_id))
+        return out
+
+    def rank(self, sentence: str, k: int = 10) -> list[tuple[str, float]]:
+        """Top-k (skill_id, confidence) for one sentence, best first (no threshold)."""
+        phrase = self.phrase_mentions(sentence)
+        if self.embedder is None or self.vectors is None or not sentence.strip():
+            scores: dict[str, float] = {}
+            for m in phrase:
+                scores[m.skill_id] = max(scores.get(m.skill_id, 0.0), m.confidence)
+            return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        score, _, _ = self._score_sentences(sentence, [(0, len(sentence))], phrase)[0]
+        k = min(k, len(score))
+        top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
+        top = top[np.argsort(-score[top], kind="stable")]
+        conf = self.calibrate(score[top])
+        return [(self._vec_ids[j], float(c)) for j, c in zip(top, conf, strict=True)]
+
+
+@lru_cache(maxsize=2)
+def get_offline_extractor(semantic: bool = True, min_confidence: float = 0.5) -> OfflineExtractor:
+    """Shared extractor over :func:`skillatlas.taxonomy.load_taxonomy` (semantic: cached taxonomy vectors)."""
+    from skillatlas.embeddings import get_embedder
+    from skillatlas.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    if not semantic:
+        return OfflineExtractor(taxonomy, min_confidence=min_confidence)
+    embedder = get_embedder()
+    vectors = load_taxonomy_vectors(taxonomy, embedder)
+    return OfflineExtractor(taxonomy, embedder, vectors, min_confidence=min_confidence)

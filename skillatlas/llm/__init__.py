@@ -1,0 +1,52 @@
+"""LLM skill extraction: OpenAI extractor, offline-first cascade, rate limiter and content-hash cache.
+
+Public API (see docs in each module)::
+
+    LLMConfig, LLMStats                      configuration / usage counters
+    RateLimiter                              thread-safe RPM + TPM token buckets
+    LLMCache(path)                           SQLite content-hash cache (get/put)
+    OpenAIExtractor(candidates, config, api_key=..., base_url=..., cache=..., limiter=...)
+        .extract(text) / .extract_many(docs) / .rank(sentence, k) / .stats
+    CascadeExtractor(offline, llm, threshold)
+    OfflineCandidates(offline, taxonomy)     candidates(text) -> [(skill_id, label)]
+    build_extractor_from_env(kind, taxonomy=None)
+"""
+
+from skillatlas.llm.cache import LLMCache, cache_key
+from skillatlas.llm.cascade import (
+    CascadeExtractor,
+    MissingAPIKeyError,
+    OfflineCandidates,
+    build_extractor_from_env,
+    default_cache_path,
+)
+from skillatlas.llm.config import DEFAULT_PROMPT_TEMPLATE, SYSTEM_GUARD, LLMConfig, LLMStats
+from skillatlas.llm.openai_extractor import (
+    RESPONSE_SCHEMA,
+    CandidateFn,
+    OpenAIExtractor,
+    build_messages,
+    chunk_text,
+)
+from skillatlas.llm.ratelimit import RateLimiter, estimate_tokens
+
+__all__ = [
+    "DEFAULT_PROMPT_TEMPLATE",
+    "RESPONSE_SCHEMA",
+    "SYSTEM_GUARD",
+    "CandidateFn",
+    "CascadeExtractor",
+    "LLMCache",
+    "LLMConfig",
+    "LLMStats",
+    "MissingAPIKeyError",
+    "OfflineCandidates",
+    "OpenAIExtractor",
+    "RateLimiter",
+    "build_extractor_from_env",
+    "build_messages",
+    "cache_key",
+    "chunk_text",
+    "default_cache_path",
+    "estimate_tokens",
+]

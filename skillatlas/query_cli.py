@@ -1,0 +1,224 @@
+"""``skillatlas search`` and ``skillatlas match`` subcommands.
+
+Wire-up (cli.py)::
+
+    from skillatlas import query_cli
+    query_cli.register(subparsers)          # adds "search" and "match"
+    args = parser.parse_args(); return args.func(args)   # handlers return an exit code
+
+Locations:
+* search index: env ``SKILLATLAS_INDEX_DIR`` (default ``<repo>/.dagster/search_index``)
+* warehouse: env ``SKILLATLAS_WAREHOUSE_URL`` (SQLAlchemy URL, default
+  ``sqlite:///<repo>/.dagster/warehouse.sqlite``), table ``course_occupation_scores`` with the columns of
+  :func:`skillatlas.scoring.alignment_scores` (``course_id`` holds document ids).
+
+Exit codes: 0 ok (including "no results"), 1 missing index / table / course, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from skillatlas.search_index import KINDS, IndexNotFoundError, SearchIndex
+
+__all__ = [
+    "SCORES_TABLE",
+    "cmd_match",
+    "cmd_search",
+    "default_index_dir",
+    "default_warehouse_url",
+    "fetch_matches",
+    "register",
+]
+
+SCORES_TABLE = "course_occupation_scores"
+_HINT = "run `make run` first"
+
+
+def _repo_root() -> Path:
+    try:
+        from skillatlas.paths import REPO_ROOT
+
+        return REPO_ROOT
+    except ImportError:  # pragma: no cover - paths.py is part of the package
+        return Path(__file__).resolve().parents[1]
+
+
+def default_index_dir() -> Path:
+    env = os.environ.get("SKILLATLAS_INDEX_DIR")
+    return Path(env) if env else _repo_root() / ".dagster" / "search_index"
+
+
+def default_warehouse_url() -> str:
+    env = os.environ.get("SKILLATLAS_WAREHOUSE_URL")
+    return env if env else f"sqlite:///{_repo_root() / '.dagster' / 'warehouse.sqlite'}"
+
+
+class QueryError(Exception):
+    """A user-facing error (printed without a traceback)."""
+
+
+def register(subparsers: Any) -> None:
+    """Add ``search`` and ``match`` to an ``argparse`` subparsers object."""
+    s = subparsers.add_parser(
+        "search", help="full-text + semantic search over courses, jobs, occupations and skills"
+    )
+    s.add_argument("query", help="free text (operators and field syntax are treated as plain words)")
+    s.add_argument("--kind", choices=KINDS, default=None, help="only this kind of document")
+    s.add_argument("--limit", type=int, default=10, help="number of hits (default 10)")
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.add_argument("--no-semantic", dest="semantic", action="store_false",
+                   help="BM25 only (skip embedding the query)")
+    s.add_argument("--index-dir", type=Path, default=None, help="override SKILLATLAS_INDEX_DIR")
+    s.set_defaults(func=cmd_search)
+
+    m = subparsers.add_parser("match", help="top occupations for a course, with shared skills and gaps")
+    m.add_argument("course_id", help="the course document id (doc_id)")
+    m.add_argument("--limit", type=int, default=10, help="number of occupations (default 10)")
+    m.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    m.add_argument("--warehouse-url", default=None, help="override SKILLATLAS_WAREHOUSE_URL")
+    m.set_defaults(func=cmd_match)
+
+
+# ---------------------------------------------------------------- search
+def _embed_query(query: str, dim: int | None) -> Any:
+    if dim is None:
+        return None
+    try:
+        from skillatlas.embeddings import MiniLMEmbedder
+
+        vec = MiniLMEmbedder().encode([query])[0]
+    except Exception as exc:  # model unavailable: degrade to BM25
+        print(f"note: semantic search unavailable ({exc}); using full text only", file=sys.stderr)
+        return None
+    return vec if len(vec) == dim else None
+
+
+def cmd_search(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    if args.limit <= 0:
+        print("error: --limit must be positive", file=sys.stderr)
+        return 2
+    index_dir = args.index_dir or default_index_dir()
+    try:
+        index = SearchIndex.open(index_dir)
+    except IndexNotFoundError:
+        msg = f"error: no search index at {index_dir}; {_HINT} (or set SKILLATLAS_INDEX_DIR)"
+        print(msg, file=sys.stderr)
+        return 1
+    qv = _embed_query(args.query, index.vector_dim) if args.semantic else None
+    hits = index.search(args.query, kind=args.kind, limit=args.limit, query_vector=qv)
+    if args.json:
+        json.dump([h.__dict__ for h in hits], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    if not hits:
+        out.write("no results\n")
+        return 0
+    for i, h in enumerate(hits, start=1):
+        out.write(f"{i:>3}. [{h.kind}] {h.title}  ({h.doc_key}, score {h.score:.3f})\n")
+        if h.snippet:
+            out.write(f"     {h.snippet}\n")
+    return 0
+
+
+# ---------------------------------------------------------------- match
+def _engine(url: str) -> Any:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.drivername.startswith("sqlite") and u.database not in (None, "", ":memory:"):
+        if not Path(u.database).exists():  # do not let sqlite create an empty file
+            raise QueryError(f"warehouse {u.database} does not exist yet; {_HINT}")
+    return create_engine(url)
+
+
+def fetch_matches(url: str, course_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Top ``limit`` rows of the scores table for ``course_id`` (best rank first, one per target)."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = _engine(url)
+    try:
+        if not inspect(engine).has_table(SCORES_TABLE):
+            raise QueryError(f"table {SCORES_TABLE} does not exist yet in the warehouse; {_HINT}")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(f"SELECT * FROM {SCORES_TABLE} WHERE course_id = :cid ORDER BY score DESC, rank ASC"),
+                {"cid": course_id},
+            ).mappings().all()
+            if not rows:
+                ids = [r[0] for r in conn.execute(text(f"SELECT DISTINCT course_id FROM {SCORES_TABLE}"))]
+                close = difflib.get_close_matches(course_id, [str(i) for i in ids], n=5, cutoff=0.5)
+                hint = f"; did you mean: {', '.join(close)}" if close else ""
+                raise QueryError(f"no scores for course {course_id!r} ({len(ids)} courses scored){hint}")
+    except SQLAlchemyError as exc:
+        raise QueryError(f"warehouse query failed: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        engine.dispose()
+    seen: set[str] = set()
+    result: list[dict[str, Any]] = []
+    for r in rows:
+        d = dict(r)
+        key = str(d.get("target_id"))
+        if key in seen:  # the same course scored in several batches: keep its best row per target
+            continue
+        seen.add(key)
+        result.append(d)
+        if len(result) >= limit:
+            break
+    return result
+
+
+def _occupation_titles(codes: Sequence[str]) -> dict[str, str]:
+    try:
+        from skillatlas.reference import load_onet_occupations
+
+        occ = load_onet_occupations()
+        titles = dict(zip(occ["soc_code"].astype(str), occ["title"].astype(str), strict=True))
+    except Exception:
+        return {}
+    return {c: titles[c] for c in codes if c in titles}
+
+
+def cmd_match(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    if args.limit <= 0:
+        print("error: --limit must be positive", file=sys.stderr)
+        return 2
+    url = args.warehouse_url or default_warehouse_url()
+    try:
+        rows = fetch_matches(url, args.course_id, args.limit)
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    titles = _occupation_titles([str(r["target_id"]) for r in rows])
+    keep = ["target_id", "score", "overlap_score", "semantic_score", "rank", "tier", "shared_skills",
+            "gap_skills"]
+    records = [
+        {k: r.get(k) for k in keep} | {"title": titles.get(str(r["target_id"]), "")} for r in rows
+    ]
+    if args.json:
+        json.dump({"course_id": args.course_id, "matches": records}, out, ensure_ascii=False, indent=2,
+                  default=str)
+        out.write("\n")
+        return 0
+    out.write(f"Top occupations for course {args.course_id}\n")
+    for i, r in enumerate(records, start=1):
+        title = f" {r['title']}" if r["title"] else ""
+        overlap, semantic = float(r["overlap_score"] or 0), float(r["semantic_score"] or 0)
+        out.write(f"{i:>3}. [{r['tier']}] {r['target_id']}{title}  score {float(r['score']):.3f}"
+                  f" (overlap {overlap:.3f}, semantic {semantic:.3f})\n")
+        if r["shared_skills"]:
+            out.write(f"     shared: {r['shared_skills']}\n")
+        if r["gap_skills"]:
+            out.write(f"     gaps:   {r['gap_skills']}\n")
+    return 0

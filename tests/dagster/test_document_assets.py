@@ -1,0 +1,119 @@
+"""document_text and document_skills on their own: bad files, ledger rows, idempotent partition writes."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets import documents, reference, scores
+from assets.ledger import LEDGER_TABLE
+from assets.partitions import upload_batches
+from sensors import inbox_sensor
+from tests.conftest import make_resources
+
+ASSETS = [
+    documents.document_text,
+    documents.document_skills,
+    reference.skill_taxonomy.to_source_asset(),
+    reference.taxonomy_vectors.to_source_asset(),
+    scores.onet_text_skills.to_source_asset(),
+]
+
+
+def register(instance: dg.DagsterInstance, resources: dict) -> list[str]:
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = inbox_sensor(context)
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return instance.get_dynamic_partitions(upload_batches.name)
+
+
+def add_bad_files(inbox: Path) -> None:
+    (inbox / "jobs" / "empty.txt").write_bytes(b"")
+    (inbox / "jobs" / "corrupt.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 20)
+    (inbox / "courses" / "binary.txt").write_bytes(bytes(range(256)) * 40)
+
+
+def test_bad_files_become_ledger_rows_and_good_ones_go_on(
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    add_bad_files(small_inbox)
+    resources = make_resources(data_dir, small_inbox)
+    (key,) = register(instance, resources)
+    result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
+    assert result.success
+    warehouse = resources["warehouse"]
+    text = warehouse.read_table("document_text")
+    assert len(text) == 10 and (text["char_count"] > 100).all()
+    ledger = warehouse.read_table(LEDGER_TABLE)
+    reasons = dict(zip(ledger["item"], ledger["error_kind"], strict=True))
+    assert reasons == {
+        "jobs/empty.txt": "no_extractable_text",
+        "jobs/corrupt.pdf": "invalid_format",
+        "courses/binary.txt": "invalid_format",
+    }
+    assert (ledger["run_id"] == result.run_id).all() and (ledger["partition"] == key).all()
+    metadata = result.asset_materializations_for_node("document_text")[0].metadata
+    assert metadata["processed"].value == 13 and metadata["failed"].value == 3 and metadata["succeeded"].value == 10
+
+    skills = warehouse.read_table("document_skills")
+    assert skills["doc_id"].nunique() >= 9  # every good document but at most one yields skills
+    assert skills["confidence"].between(0, 1).all()
+    for row in skills.sample(min(20, len(skills)), random_state=0).itertuples():
+        doc_text = text.set_index("doc_id").loc[row.doc_id, "text"]
+        assert 0 <= row.evidence_start < row.evidence_end <= len(doc_text)
+    assert not skills.duplicated(["doc_id", "skill_id"]).any()
+
+
+def test_rematerialising_a_batch_replaces_its_rows(
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = make_resources(data_dir, small_inbox, batch_size=5)
+    keys = register(instance, resources)
+    assert len(keys) == 2
+    for key in keys:
+        assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key).success
+    warehouse = resources["warehouse"]
+    before_text = warehouse.read_table("document_text")
+    before_skills = warehouse.read_table("document_skills")
+    assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=keys[0]).success
+    after_text = warehouse.read_table("document_text")
+    after_skills = warehouse.read_table("document_skills")
+    assert len(after_text) == len(before_text) == 10
+    assert len(after_skills) == len(before_skills)
+    pd.testing.assert_frame_equal(
+        before_skills.sort_values(["doc_id", "skill_id"]).reset_index(drop=True),
+        after_skills.sort_values(["doc_id", "skill_id"]).reset_index(drop=True),
+    )
+
+
+def test_range_run_covers_several_batches_in_one_run(
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = make_resources(data_dir, small_inbox, batch_size=3)
+    keys = register(instance, resources)
+    assert len(keys) == 4
+    result = dg.materialize(
+        ASSETS,
+        resources=resources,
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+    )
+    assert result.success
+    text = resources["warehouse"].read_table("document_text")
+    assert set(text["batch_id"]) == set(keys) and len(text) == 10
+
+
+def test_unknown_partition_key_is_refused(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
+    resources = make_resources(data_dir, small_inbox)
+    instance.add_dynamic_partitions(upload_batches.name, ["b-never-registered"])
+    with pytest.raises(dg.Failure, match="no manifest rows for batch"):
+        dg.materialize(
+            [documents.document_text], resources=resources, instance=instance, partition_key="b-never-registered"
+        )
+
+
+def test_hostile_partition_key_is_refused() -> None:
+    with pytest.raises(dg.Failure, match="bad partition key: partition key .* contains"):
+        documents.checked_keys(["b20261122-ok", "x'; drop table upload_manifest; --"])

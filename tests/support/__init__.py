@@ -1,0 +1,1 @@
+"""Shared test helpers (generators of hostile and good input files)."""
