@@ -15,5 +15,6 @@ ALL_ASSETS = [
     search.search_index,
     trends.skill_demand_daily,
     trends.skill_demand_trends,
+    trends.rising_vs_hot_technologies,
     health.pipeline_health,
 ]

@@ -54,16 +54,39 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     tags={"skillatlas/queue": "scoring"},
 )
 def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: pd.DataFrame) -> pd.DataFrame:
-    """Rolling 7- and 30-day demand per skill with a growth score and a `rising` flag, and whether O*NET flags
-    the skill as a Hot Technology."""
-    from skillatlas.trends import compare_hot_technologies, rolling_trends
+    """Per skill and day: postings in the trailing 7- and 30-day windows, their share of postings, a growth
+    score (recent window against the one before) and a `rising` flag for skills with enough postings."""
+    from skillatlas.trends import rolling_trends
 
     trends = rolling_trends(skill_demand_daily)
-    comparison = compare_hot_technologies(trends, reference.load_onet_technology_skills(), None)
-    metadata: dict[str, object] = {"rows": len(trends)}
+    metadata: dict[str, object] = {"rows": len(trends), "days": int(trends["day"].nunique()) if len(trends) else 0}
     if "rising" in trends.columns and len(trends):
-        metadata["rising_skills"] = int(trends["rising"].sum())
-    if isinstance(comparison, dict):
-        metadata["hot_technology_comparison"] = dg.MetadataValue.json(comparison)
+        latest = trends[trends["day"] == trends["day"].max()]
+        metadata["rising_skills_latest_day"] = int(latest["rising"].sum())
     context.add_output_metadata(metadata)
     return trends
+
+
+@dg.asset(
+    group_name=TRENDS_GROUP,
+    kinds={"pandas"},
+    automation_condition=dg.AutomationCondition.eager(),
+    tags={"skillatlas/queue": "scoring"},
+)
+def rising_vs_hot_technologies(
+    context: dg.AssetExecutionContext, skill_demand_trends: pd.DataFrame, skill_taxonomy: pd.DataFrame
+) -> pd.DataFrame:
+    """Skills rising in job postings on the latest day set against O*NET's Hot Technology and In Demand
+    flags: category both / rising_only / hot_only, with growth and recent posting counts."""
+    from assets.reference import decode_taxonomy
+    from skillatlas.trends import compare_hot_technologies
+
+    comparison = compare_hot_technologies(
+        skill_demand_trends, reference.load_onet_technology_skills(), decode_taxonomy(skill_taxonomy)
+    )
+    summary = comparison.attrs.get("summary", {})
+    context.add_output_metadata(
+        {k: v for k, v in summary.items() if isinstance(v, int | float | str) and not isinstance(v, bool)}
+    )
+    comparison.attrs = {}
+    return comparison

@@ -41,7 +41,7 @@ trends_daily_job = dg.define_asset_job(
 
 trends_job = dg.define_asset_job(
     "trends_job",
-    selection=dg.AssetSelection.assets("skill_demand_trends"),
+    selection=dg.AssetSelection.assets("skill_demand_trends", "rising_vs_hot_technologies"),
     tags={"skillatlas/queue": "scoring"},
     description="Roll daily demand up into 7- and 30-day windows and rising skills.",
 )

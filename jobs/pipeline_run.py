@@ -34,7 +34,7 @@ def _run(job: Any, instance: dg.DagsterInstance, **kwargs: Any) -> dg.ExecuteInP
             if event.is_failure and event.event_specific_data is not None:
                 error = getattr(event.event_specific_data, "error", None)
                 if error is not None:
-                    print(f"    {event.step_key}: {error.message.strip()[:500]}")
+                    print(f"    {event.step_key}: {error.message.strip().splitlines()[-1][:500]}")
     return result
 
 

@@ -4,6 +4,7 @@ import argparse
 import io
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -176,7 +177,7 @@ def test_empty_inputs_and_bad_args() -> None:
         alignment_scores(_skills([("c", "a", 1)]), _skills([("t", "a", 1)]), weights=(0.0, 0.0))
 
 
-def test_match_cli_reads_scores_table(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_match_cli_reads_scores_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy import create_engine
 
     from skillatlas import query_cli
@@ -202,8 +203,8 @@ def test_match_cli_reads_scores_table(tmp_path, monkeypatch) -> None:  # type: i
     scores.assign(tier=scores["tier"].astype(str)).to_sql("course_occupation_scores", engine, index=False)
     engine.dispose()
     buf = io.StringIO()
-    assert parser.parse_args(["match", "doc-1", "--json"]).func(
-        parser.parse_args(["match", "doc-1", "--json"]), buf) == 0
+    as_json = parser.parse_args(["match", "doc-1", "--json"])
+    assert as_json.func(as_json, buf) == 0
     payload = json.loads(buf.getvalue())
     assert [m["target_id"] for m in payload["matches"]] == ["15-1252.00", "11-1011.00"]
     assert payload["matches"][1]["gap_skills"] == "c"

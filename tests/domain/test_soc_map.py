@@ -137,3 +137,16 @@ def test_extract_onet_text_skills_glue() -> None:
     assert set(out["soc_code"]) == {"15-1252.00", "55-1011.00"}
     assert len(ex.seen) == 4
     assert any("Program flight computers" in t for t in ex.seen)
+
+
+def test_fallback_walks_up_to_the_major_group() -> None:
+    inp = _inputs()
+    extra = pd.DataFrame({"soc_code": ["15-2051.00"], "title": ["Data Scientists"], "description": [""],
+                          "job_zone": pd.array([5], dtype="Int64")})
+    inp["occupations"] = pd.concat([inp["occupations"], extra], ignore_index=True)
+    m = build_soc_skill_map(**inp, family_max_skills=2)
+    ds = m[m["soc_code"] == "15-2051.00"]
+    # no detailed/broad/minor sibling: the top-2 skills of major group 15 (only 15-1252.00 has data)
+    assert ds["skill_id"].tolist() == ["esco:py", "onet:python"]
+    assert ds["weight"].tolist() == pytest.approx([0.45, 0.4])
+    assert (ds["sources"] == "soc_family").all()
