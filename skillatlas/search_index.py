@@ -43,6 +43,7 @@ __all__ = [
     "IndexStats",
     "SearchIndex",
     "build_index",
+    "make_snippet",
     "query_tokens",
 ]
 
