@@ -10,6 +10,7 @@ ALL_ASSETS = [
     documents.document_skills,
     scores.onet_text_skills,
     scores.soc_skill_map,
+    scores.skill_merge_map,
     scores.course_occupation_scores,
     scores.course_job_scores,
     search.search_index,

@@ -12,13 +12,14 @@ from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
-from resources.warehouse import WarehouseResource
+from resources.warehouse import WarehouseResource, utc_now_iso
 from skillatlas.errors import ItemError, classify_exception
 from skillatlas.parsing import parse_document
 from skillatlas.validation import validate_partition_key
 
 DOCUMENTS_GROUP = "documents"
 MANIFEST_TABLE = "upload_manifest"
+HISTORY_TABLE = "document_skills_history"
 TEXT_COLUMNS = [
     "batch_id", "doc_id", "relpath", "kind", "format", "title", "posted_date", "sha256", "char_count",
     "truncated", "text",
@@ -122,6 +123,17 @@ def document_text(
     return out
 
 
+def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[str], run_id: str) -> int:
+    """Copy the batches' current skill rows to `document_skills_history` before they are replaced, so the
+    rollback job can restore them. Idempotent per (run, batch): a retried step archives once."""
+    current = warehouse.read_table("document_skills", {"batch_id": batch_ids})
+    if current.empty:
+        return 0
+    current = current.assign(archived_by_run=run_id, archived_at=utc_now_iso())
+    warehouse.replace_rows(HISTORY_TABLE, current, {"batch_id": batch_ids, "archived_by_run": run_id})
+    return len(current)
+
+
 @dg.asset(
     group_name=DOCUMENTS_GROUP,
     partitions_def=upload_batches,
@@ -185,6 +197,7 @@ def document_skills(
             )
     record_failures(context, warehouse, "document_skills", keys, failures)
     out = pd.DataFrame(rows, columns=SKILL_COLUMNS)
+    archive_previous_extraction(warehouse, keys, context.run.run_id)
     processed = len(document_text)
     context.add_output_metadata(
         {

@@ -7,6 +7,7 @@ import pandas as pd
 
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
+from resources.warehouse import WarehouseResource
 from skillatlas import reference
 from skillatlas.extraction import OfflineExtractor
 from skillatlas.scoring import alignment_scores
@@ -79,6 +80,55 @@ def soc_skill_map(
     return soc_map
 
 
+class MergeConfig(dg.Config):
+    threshold: float = 0.95  # cosine at or above which two skills are the same skill
+
+
+@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+def skill_merge_map(
+    context: dg.AssetExecutionContext,
+    config: MergeConfig,
+    artifacts: ArtifactStore,
+    warehouse: WarehouseResource,
+    skill_taxonomy: pd.DataFrame,
+) -> pd.DataFrame:
+    """Near-duplicate sweep: taxonomy skills whose embeddings have cosine >= threshold form a cluster with one
+    canonical winner (ESCO over O*NET, then more aliases, then the shorter label). One row per merged skill
+    with its canonical id and similarity; `undone_at` keeps merges an operator reversed (undo_skill_merge_job),
+    and the sweep keeps them reversed."""
+    from skillatlas.dedup import active_merges, find_near_duplicates
+
+    if not 0.5 <= config.threshold <= 1.0:
+        raise dg.Failure(f"threshold {config.threshold} is outside [0.5, 1.0]", allow_retries=False)
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
+    if vectors is None:
+        raise dg.Failure("taxonomy_vectors is missing or stale: materialise it first", allow_retries=False)
+    previous = warehouse.read_table("skill_merge_map")
+    merge_map = find_near_duplicates(
+        taxonomy[["skill_id", "label", "source", "aliases"]], vectors, threshold=config.threshold,
+        previous=previous if not previous.empty else None,
+    )
+    active = active_merges(merge_map)
+    context.add_output_metadata(
+        {
+            "threshold": config.threshold,
+            "clusters": int(active["cluster_id"].nunique()) if len(active) else 0,
+            "merged_skills": int((active["skill_id"] != active["canonical_id"]).sum()) if len(active) else 0,
+            "undone_merges": int(merge_map["undone_at"].notna().sum()) if len(merge_map) else 0,
+        }
+    )
+    return merge_map
+
+
+def canonical(skills: pd.DataFrame, merge_map: pd.DataFrame) -> pd.DataFrame:
+    """Skill rows rewritten to canonical ids; one row per (entity, skill) with the highest weight."""
+    from skillatlas.dedup import apply_merge_map
+
+    merged = apply_merge_map(skills, merge_map) if len(merge_map) else skills
+    return merged.groupby(["entity_id", "skill_id"], as_index=False)["weight"].max()
+
+
 def entity_vectors(
     entity_skills: pd.DataFrame, taxonomy: pd.DataFrame, vectors: np.ndarray | None
 ) -> dict[str, np.ndarray] | None:
@@ -136,6 +186,7 @@ def course_occupation_scores(
     artifacts: ArtifactStore,
     document_skills: pd.DataFrame,
     soc_skill_map: pd.DataFrame,
+    skill_merge_map: pd.DataFrame,
     skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
     """Course ↔ occupation alignment: for every course, its top 200 O*NET occupations with a score in [0, 1]
@@ -143,9 +194,9 @@ def course_occupation_scores(
     (A/B/C), the shared skills that explain it and the skill gaps the course leaves."""
     taxonomy = decode_taxonomy(skill_taxonomy)
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    courses = course_skill_frame(document_skills, "course")
+    courses = canonical(course_skill_frame(document_skills, "course"), skill_merge_map)
     targets = soc_skill_map.rename(columns={"soc_code": "entity_id"})[["entity_id", "skill_id", "weight"]]
-    return _score(context, courses, targets, taxonomy, vectors)
+    return _score(context, courses, canonical(targets, skill_merge_map), taxonomy, vectors)
 
 
 @dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
@@ -153,12 +204,13 @@ def course_job_scores(
     context: dg.AssetExecutionContext,
     artifacts: ArtifactStore,
     document_skills: pd.DataFrame,
+    skill_merge_map: pd.DataFrame,
     skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
     """Course ↔ job-posting alignment, same method as course ↔ occupation: top 200 postings per course,
     score, tier, shared skills and gaps."""
     taxonomy = decode_taxonomy(skill_taxonomy)
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    courses = course_skill_frame(document_skills, "course")
-    jobs = course_skill_frame(document_skills, "job")
+    courses = canonical(course_skill_frame(document_skills, "course"), skill_merge_map)
+    jobs = canonical(course_skill_frame(document_skills, "job"), skill_merge_map)
     return _score(context, courses, jobs, taxonomy, vectors)

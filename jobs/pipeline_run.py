@@ -70,6 +70,24 @@ def posting_day_range(defs: dg.Definitions) -> tuple[str, str] | None:
     return (dates[0], dates[-1]) if dates else None
 
 
+def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, *, refresh_reference: bool = False) -> bool:
+    """Reference data (when missing), new uploads, scores and index, trends, health. True if all succeeded."""
+    ok = True
+    if refresh_reference or _needs_reference(instance):
+        ok &= _run(defs.resolve_job_def("reference_job"), instance).success
+    for request in register_inbox(defs, instance):
+        job = defs.resolve_job_def(request.job_name or "ingest_batch_job")
+        ok &= _run(job, instance, partition_key=request.partition_key, tags=dict(request.tags)).success
+    ok &= _run(defs.resolve_job_def("rebuild_scores_job"), instance).success
+    days = posting_day_range(defs)
+    if days is not None:
+        tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]}
+        ok &= _run(defs.resolve_job_def("trends_daily_job"), instance, tags=tags).success
+        ok &= _run(defs.resolve_job_def("trends_job"), instance).success
+    ok &= _run(defs.resolve_job_def("health_job"), instance).success
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.pipeline_run", description=__doc__)
     parser.add_argument("--refresh-reference", action="store_true", help="rebuild taxonomy and vectors")
@@ -82,21 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.summary import print_summary
 
     started = time.perf_counter()
-    ok = True
     with dg.DagsterInstance.get() as instance:
         print(f"skillatlas: instance {os.environ['DAGSTER_HOME']}")
-        if args.refresh_reference or _needs_reference(instance):
-            ok &= _run(defs.resolve_job_def("reference_job"), instance).success
-        for request in register_inbox(defs, instance):
-            job = defs.resolve_job_def(request.job_name or "ingest_batch_job")
-            ok &= _run(job, instance, partition_key=request.partition_key, tags=dict(request.tags)).success
-        ok &= _run(defs.resolve_job_def("rebuild_scores_job"), instance).success
-        days = posting_day_range(defs)
-        if days is not None:
-            tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]}
-            ok &= _run(defs.resolve_job_def("trends_daily_job"), instance, tags=tags).success
-            ok &= _run(defs.resolve_job_def("trends_job"), instance).success
-        ok &= _run(defs.resolve_job_def("health_job"), instance).success
+        ok = run_pipeline(defs, instance, refresh_reference=args.refresh_reference)
     print_summary(defs)
     print(f"total {time.perf_counter() - started:.1f} s")
     return 0 if ok else 1

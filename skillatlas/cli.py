@@ -3,8 +3,9 @@
 A module contributes subcommands by defining ``register(subparsers)``, which calls
 ``subparsers.add_parser(...)`` and sets ``func`` (``parser.set_defaults(func=handler)``; the handler gets the
 parsed ``argparse.Namespace`` and returns an exit code). List the module in :data:`COMMAND_MODULES`, or call
-:func:`add_command_module` before :func:`main` (e.g. from a plugin). A listed module that cannot be imported is
-skipped, so one broken optional dependency does not take the whole CLI down (``skillatlas --debug`` shows why).
+:func:`add_command_module` before :func:`main` (e.g. from a plugin). A listed module that cannot be
+imported is skipped, so one broken optional dependency does not take the whole CLI down
+(``skillatlas --debug`` shows why).
 """
 
 from __future__ import annotations

@@ -65,7 +65,8 @@ def read_decorte_csv(path: str | Path) -> list[GoldSentence]:
     groups: dict[str, list[str]] = {}
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames is None or "sentence" not in reader.fieldnames or "label" not in reader.fieldnames:
+        fields = reader.fieldnames or []
+        if "sentence" not in fields or "label" not in fields:
             raise ValueError(f"{path}: expected columns 'sentence' and 'label', got {reader.fieldnames}")
         for row in reader:
             sentence = (row.get("sentence") or "").strip()
@@ -151,18 +152,39 @@ def evaluate_extractor(extractor: Any, gold: Sequence[GoldSentence], label_of: d
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
-def _build_extractor(kind: str) -> Any:
-    if kind == "offline":
-        from skillatlas.extraction import get_offline_extractor
+class ExtractorUnavailable(RuntimeError):
+    """The requested extractor cannot be built (missing module, API key, ...)."""
 
+
+def _build_extractor(kind: str) -> Any:
+    from skillatlas.extraction import get_offline_extractor
+
+    if kind == "offline":
         return get_offline_extractor(semantic=True)
     try:
         from skillatlas.llm import build_extractor_from_env
     except ImportError as exc:
-        raise SystemExit(
+        raise ExtractorUnavailable(
             f"--extractor {kind} needs skillatlas.llm.build_extractor_from_env, which is not available "
             f"({exc}); use --extractor offline") from exc
-    return build_extractor_from_env(kind)
+    from skillatlas.taxonomy import load_taxonomy
+
+    try:
+        # the API key is checked before anything expensive is loaded
+        return build_extractor_from_env(kind, load_taxonomy(), offline=_LazyOffline())
+    except TypeError:  # an older signature: build_extractor_from_env(kind)
+        return build_extractor_from_env(kind)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ExtractorUnavailable(f"--extractor {kind}: {exc}") from exc
+
+
+class _LazyOffline:
+    """Stands in for the shared offline extractor until first use (so a missing API key fails fast)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from skillatlas.extraction import get_offline_extractor
+
+        return getattr(get_offline_extractor(semantic=True), name)
 
 
 def _cmd_eval_extraction(args: argparse.Namespace) -> int:
@@ -177,7 +199,11 @@ def _cmd_eval_extraction(args: argparse.Namespace) -> int:
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    extractor = _build_extractor(args.extractor)
+    try:
+        extractor = _build_extractor(args.extractor)
+    except ExtractorUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     result = evaluate_extractor(extractor, gold, skill_label_map(load_taxonomy()))
     payload = {"file": str(path), "extractor": args.extractor, **result.as_dict(),
                "version": getattr(extractor, "version", None)}

@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from skillatlas.embeddings import DIM, MiniLMEmbedder
-from skillatlas.phrase_match import STOP_WORDS, PhraseHit, PhraseMatcher, normalise_phrase, tokenize
+from skillatlas.phrase_match import (
+    STOP_WORDS,
+    PhraseHit,
+    PhraseMatcher,
+    normalise_phrase,
+    normalise_token,
+    tokenize,
+)
 from skillatlas.taxonomy import _strip_parens, common_words
 
 __all__ = [
@@ -51,8 +59,10 @@ VECTOR_RECIPE = "label+desc+0.5alias/v1"
 ALIAS_WEIGHT = 0.5
 PHRASE_BONUS = 0.3
 # logistic calibration of the combined score (sentence cos + best span cos + phrase bonus)
-CALIB_MID = 1.2
+CALIB_MID = 1.35
 CALIB_SCALE = 0.08
+AMBIGUOUS_SPAN_PENALTY = 0.1
+PRODUCT_SEMANTIC_PENALTY = 0.15
 MAX_SPAN_TOKENS = 4
 MAX_SPANS_PER_SENTENCE = 96
 
@@ -93,11 +103,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def candidate_spans(text: str, start: int = 0, end: int | None = None, *, max_tokens: int = MAX_SPAN_TOKENS,
-                    limit: int = MAX_SPANS_PER_SENTENCE) -> list[tuple[int, int]]:
+                    limit: int = MAX_SPANS_PER_SENTENCE, skip_words: frozenset[str] = frozenset()
+                    ) -> list[tuple[int, int]]:
     """Noun-phrase-ish windows of 1..max_tokens tokens inside ``text[start:end]`` (absolute offsets).
 
     A window does not start or end with a stop word and does not cross a comma, bracket, colon or dash.
-    Identical surface strings are kept once; at most ``limit`` windows (shorter windows first).
+    One-token windows whose normalised token is in ``skip_words`` (ambiguous words such as "excel", "go")
+    are left out. Identical surface strings are kept once; at most ``limit`` windows (shorter first).
     """
     end = len(text) if end is None else end
     toks = [(s + start, e + start) for s, e in tokenize(text[start:end])]
@@ -109,6 +121,8 @@ def candidate_spans(text: str, start: int = 0, end: int | None = None, *, max_to
         for i in range(len(toks) - n + 1):
             j = i + n - 1
             if low[i] in STOP_WORDS or low[j] in STOP_WORDS or any(breaks[i:j]):
+                continue
+            if n == 1 and normalise_token(low[i]) in skip_words:
                 continue
             s, e = toks[i][0], toks[j][1]
             key = text[s:e].casefold()
@@ -125,7 +139,7 @@ def _skill_texts(taxonomy: pd.DataFrame) -> tuple[list[str], list[str], list[lis
     for label, desc, source, al in zip(taxonomy["label"], taxonomy["description"], taxonomy["source"],
                                        taxonomy["aliases"], strict=True):
         label = str(label)
-        desc = " ".join(str(desc or "").split())
+        desc = " ".join(desc.split()) if isinstance(desc, str) else ""
         labels.append(label)
         if not desc:
             descs.append(label)
@@ -133,7 +147,8 @@ def _skill_texts(taxonomy: pd.DataFrame) -> tuple[list[str], list[str], list[lis
             descs.append(f"{label}: {desc}")
         else:
             descs.append(f"{label} ({desc})")
-        aliases.append([str(a) for a in (list(al)[1:] if al is not None else [])])
+        al = list(al) if isinstance(al, list | tuple | np.ndarray) else []
+        aliases.append([str(a) for a in al[1:]])
     return labels, descs, aliases
 
 
@@ -151,11 +166,20 @@ def _normalise_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def embed_taxonomy(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder, *, batch_size: int = 64) -> np.ndarray:
+def embed_taxonomy(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder, *, use_cache: bool = True,
+                   batch_size: int = 64) -> np.ndarray:
     """float32 (len(taxonomy), 384), row-aligned, L2-normalised skill prototype vectors (see module doc).
 
-    Slow for the full taxonomy (several minutes on 2 cores): use :func:`load_taxonomy_vectors`.
+    Computing every row takes ~15 minutes on 2 cores, so by default rows whose content hash is in the shipped
+    cache (``data/reference/taxonomy_vectors.npz``) are read from it and only the others are embedded (the
+    cache file is not modified; :func:`load_taxonomy_vectors` does update it). ``use_cache=False`` embeds all.
     """
+    if use_cache:
+        return load_taxonomy_vectors(taxonomy, embedder, write=False)
+    return _embed_rows(taxonomy, embedder, batch_size=batch_size)
+
+
+def _embed_rows(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder, *, batch_size: int = 64) -> np.ndarray:
     labels, descs, aliases = _skill_texts(taxonomy)
     n = len(labels)
     if n == 0:
@@ -184,7 +208,8 @@ def _quantise(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scale
 
 
-def save_taxonomy_vectors(path: Path, taxonomy: pd.DataFrame, vectors: np.ndarray, model_version: str) -> None:
+def save_taxonomy_vectors(path: Path, taxonomy: pd.DataFrame, vectors: np.ndarray,
+                          model_version: str) -> None:
     """Write the int8 cache atomically (skill ids, per-row hashes, model version, vectors)."""
     q, scale = _quantise(np.asarray(vectors, dtype=np.float32))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -205,8 +230,9 @@ def load_taxonomy_vectors(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | Non
                           path: Path | None = None, *, write: bool = True) -> np.ndarray:
     """Row-aligned float32 skill vectors from the cache; rows missing or stale are (re)computed.
 
-    Needs ``embedder`` only when something must be computed (then the cache file is rewritten if ``write``
-    and the file is writable). Raises ``RuntimeError`` if rows are stale and no embedder is given.
+    Needs ``embedder`` only when something must be computed; then the cache file is rewritten if ``write``,
+    the file is writable and ``taxonomy`` is not much smaller than the cached one. Raises ``RuntimeError``
+    if rows are stale and no embedder is given.
     """
     from skillatlas.embeddings import model_version as current_model_version
 
@@ -215,8 +241,10 @@ def load_taxonomy_vectors(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | Non
     want = _row_hashes(taxonomy, version)
     out = np.zeros((len(taxonomy), DIM), dtype=np.float32)
     have = np.zeros(len(taxonomy), dtype=bool)
+    cached_rows = 0
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
+            cached_rows = len(z["row_hash"])
             pos = {h: i for i, h in enumerate(z["row_hash"].tolist())}
             idx = np.array([pos.get(h, -1) for h in want.tolist()], dtype=np.int64)
             have = idx >= 0
@@ -229,8 +257,9 @@ def load_taxonomy_vectors(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | Non
             raise RuntimeError(f"{int((~have).sum())} taxonomy vectors missing or stale in {path}; "
                                "pass an embedder to compute them")
         missing = np.where(~have)[0]
-        out[missing] = embed_taxonomy(taxonomy.iloc[missing], embedder)
-        if write:
+        out[missing] = _embed_rows(taxonomy.iloc[missing], embedder)
+        # never replace a cache with one for a much smaller taxonomy (e.g. a test fixture)
+        if write and len(taxonomy) >= cached_rows // 2:
             try:
                 save_taxonomy_vectors(path, taxonomy, out, version)
             except OSError:
@@ -261,20 +290,25 @@ class OfflineExtractor:
                        for sid, sa in zip(ids, same_as, strict=True)}
         sources = taxonomy["source"].astype(str).tolist()
         tech_ids = {self._canon[sid] for sid, src in zip(ids, sources, strict=True) if src == "onet_tech"}
-        pairs = []
+        pairs: list[tuple[str, str, bool]] = []
         for sid, aliases in zip(ids, taxonomy["aliases"], strict=True):
             target = self._canon[sid]
+            label = self._labels[sid]
+            label_forms = {normalise_phrase(label), normalise_phrase(_strip_parens(label))}
             for a in aliases if aliases is not None else []:
-                pairs.append((target, str(a)))
+                pairs.append((target, str(a), normalise_phrase(str(a)) in label_forms))
         esco_desc = taxonomy.loc[taxonomy["source"] == "esco", "description"].fillna("").astype(str).tolist()
-        self.matcher = PhraseMatcher.from_pairs(pairs, common_words=common_words(esco_desc), tech_ids=tech_ids)
+        self.matcher = PhraseMatcher.from_pairs(pairs, common_words=common_words(esco_desc),
+                                                tech_ids=tech_ids)
         fp = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:10]
         model = embedder.model_version if embedder is not None else "phrase-only"
         self.version = f"offline-1.0:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}"
 
         self.vectors: np.ndarray | None = None
         if embedder is not None:
-            vecs = taxonomy_vectors if taxonomy_vectors is not None else embed_taxonomy(taxonomy, embedder)
+            if taxonomy_vectors is None:  # cached rows + embed the others (the cache file is left alone)
+                taxonomy_vectors = load_taxonomy_vectors(taxonomy, embedder, write=False)
+            vecs = taxonomy_vectors
             vecs = np.asarray(vecs, dtype=np.float32)
             if vecs.shape != (len(ids), DIM):
                 raise ValueError(f"taxonomy_vectors must have shape ({len(ids)}, {DIM}), got {vecs.shape}")
@@ -284,6 +318,12 @@ class OfflineExtractor:
             self.vectors = np.ascontiguousarray(vecs[keep])
             self._vec_ids = [ids[i] for i in self._vec_rows]
             self._vec_pos = {sid: i for i, sid in enumerate(self._vec_ids)}
+            # a named product (O*NET technology example) is only evidenced by its name: semantic
+            # similarity alone ("Excel" ~ "Google Sheets") is discounted
+            src = np.asarray(sources, dtype=object)[self._vec_rows]
+            self._row_penalty = np.where(src == "onet_tech", PRODUCT_SEMANTIC_PENALTY, 0.0).astype(np.float32)
+        self.unit_cache_size = 20_000
+        self._unit_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # ------------------------------------------------------------------ phrase
     @staticmethod
@@ -325,48 +365,78 @@ class OfflineExtractor:
         """Combined score -> confidence in [0, 1] (logistic, midpoint CALIB_MID)."""
         return 1.0 / (1.0 + np.exp(-(np.asarray(score) - CALIB_MID) / CALIB_SCALE))
 
-    def _sentence_units(self, text: str, sentences: Sequence[tuple[int, int]]
-                        ) -> tuple[list[str], list[tuple[int, int]], list[tuple[int, int]]]:
-        """Texts to embed: each sentence followed by its candidate spans; plus per-sentence index ranges."""
+    def _sentence_units(self, text: str, sentences: Sequence[tuple[int, int]],
+                        accepted: frozenset[tuple[int, int]] = frozenset()
+                        ) -> tuple[list[str], list[tuple[int, int]], list[tuple[int, int]], np.ndarray]:
+        """Texts to embed: each sentence followed by its candidate spans; per-sentence index ranges; and a
+        per-unit penalty: a bare ambiguous word ("Excel", "Go", "cloud") is weak evidence unless the phrase
+        matcher accepted it there (``accepted`` spans)."""
         texts: list[str] = []
         offsets: list[tuple[int, int]] = []
         ranges: list[tuple[int, int]] = []
+        penalty: list[float] = []
+        restricted = self.matcher.restricted_words
         for s, e in sentences:
             first = len(texts)
             texts.append(text[s:e])
             offsets.append((s, e))
+            penalty.append(0.0)
             for a, b in candidate_spans(text, s, e):
                 if (a, b) != (s, e):
                     texts.append(text[a:b])
                     offsets.append((a, b))
+                    word = normalise_phrase(text[a:b])
+                    weak = word in restricted and (a, b) not in accepted
+                    penalty.append(AMBIGUOUS_SPAN_PENALTY if weak else 0.0)
             ranges.append((first, len(texts)))
-        return texts, offsets, ranges
+        return texts, offsets, ranges, np.asarray(penalty, dtype=np.float32)
+
+    def _encode_units(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of sentence/span texts, through a bounded LRU cache (spans repeat across documents)."""
+        assert self.embedder is not None
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        todo: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            v = self._unit_cache.get(t)
+            if v is None:
+                todo.setdefault(t, []).append(i)
+            else:
+                self._unit_cache.move_to_end(t)
+                out[i] = v
+        if todo:
+            keys = list(todo)
+            emb = self.embedder.encode(keys)
+            for key, v in zip(keys, emb, strict=True):
+                out[todo[key]] = v
+                self._unit_cache[key] = v
+            while len(self._unit_cache) > self.unit_cache_size:
+                self._unit_cache.popitem(last=False)
+        return out
 
     def _score_sentences(self, text: str, sentences: Sequence[tuple[int, int]], phrase: list[SkillMention]
-                         ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per sentence: (combined scores over vector rows, best unit index per row, unit offsets)."""
+                         ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]]:
+        """Per sentence: (combined scores over vector rows, unit-by-row similarities, unit offsets).
+
+        Unit 0 of each sentence is the sentence itself, the others its candidate spans.
+        """
         assert self.embedder is not None and self.vectors is not None
-        texts, offsets, ranges = self._sentence_units(text, sentences)
-        emb = self.embedder.encode(texts) if texts else np.zeros((0, DIM), dtype=np.float32)
-        sims_all = emb @ self.vectors.T if len(texts) else np.zeros((0, len(self._vec_ids)), np.float32)
+        accepted = frozenset((m.start, m.end) for m in phrase)
+        texts, offsets, ranges, penalty = self._sentence_units(text, sentences, accepted)
+        if not texts:
+            return []
+        sims_all = self._encode_units(texts) @ self.vectors.T
+        if penalty.any():
+            sims_all -= penalty[:, None]
         out = []
         for (s, e), (a, b) in zip(sentences, ranges, strict=True):
             sims = sims_all[a:b]
-            sent = sims[0]
-            if b - a > 1:
-                span_sims = sims[1:]
-                best = span_sims.argmax(axis=0)
-                score = sent + span_sims[best, np.arange(span_sims.shape[1])]
-                best_unit = best + a + 1
-            else:
-                score = 2.0 * sent
-                best_unit = np.full(sent.shape, a)
+            score = sims[0] + (sims[1:].max(axis=0) if b - a > 1 else sims[0]) - self._row_penalty
             for m in phrase:
                 if s <= m.start and m.end <= e:
                     j = self._vec_pos.get(m.skill_id)
                     if j is not None:
-                        score[j] += PHRASE_BONUS * m.confidence
-            out.append((score, best_unit, np.asarray(offsets)))
+                        score[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
+            out.append((score, sims, offsets[a:b]))
         return out
 
     # ------------------------------------------------------------------ public
@@ -382,7 +452,7 @@ class OfflineExtractor:
                 best[m.skill_id] = m
         if self.embedder is not None and self.vectors is not None:
             sentences = split_sentences(text) or [(0, len(text))]
-            for score, best_unit, offsets in self._score_sentences(text, sentences, phrase):
+            for score, sims, offsets in self._score_sentences(text, sentences, phrase):
                 conf = self.calibrate(score)
                 for j in np.nonzero(conf >= self.min_confidence)[0]:
                     sid = self._vec_ids[j]
@@ -392,9 +462,12 @@ class OfflineExtractor:
                         continue
                     if cur is not None and cur.method == "phrase":
                         # keep the exact phrase evidence, raise its confidence
-                        best[sid] = SkillMention(sid, cur.label, c, "phrase", cur.start, cur.end, cur.evidence)
+                        best[sid] = SkillMention(sid, cur.label, c, "phrase", cur.start, cur.end,
+                                                 cur.evidence)
                         continue
-                    a, b = (int(x) for x in offsets[best_unit[j]])
+                    # evidence: the best-matching span, unless the whole sentence matches better
+                    u = int(sims[1:, j].argmax()) + 1 if len(sims) > 1 else 0
+                    a, b = offsets[u] if sims[u, j] >= sims[0, j] else offsets[0]
                     best[sid] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
         out = [m for m in best.values() if m.confidence >= self.min_confidence]
         out.sort(key=lambda m: (-m.confidence, m.start, m.skill_id))

@@ -1,8 +1,9 @@
 """Dictionary phrase matching of skill labels and aliases (pyahocorasick).
 
 Matching happens on *tokens*: the text is tokenised (``C++``, ``C#``, ``.NET``, ``Node.js`` stay one token),
-each token is normalised (casefold, unified apostrophes, simple plural stripping) and an Aho-Corasick automaton
-over the space-joined normalised tokens finds every alias whose tokens appear as a contiguous token run.  This
+each token is normalised (casefold, unified apostrophes, simple plural stripping) and an Aho-Corasick
+automaton over the space-joined normalised tokens finds every alias whose tokens appear as a contiguous
+token run.  This
 guarantees word boundaries ("Java" is not found inside "JavaScript") and maps hits back to character offsets
 of the original text.
 
@@ -23,8 +24,11 @@ Overlaps are resolved greedily: the longest hit (in tokens, then characters) win
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
 import ahocorasick
 
@@ -41,18 +45,19 @@ __all__ = [
 
 # A token: optional leading dot (".NET"), word chars, internal dots/apostrophes ("Node.js", "O'Reilly"),
 # trailing + or # ("C++", "C#", "F#").  Hyphens and slashes separate tokens.
-_TOKEN_RE = re.compile(r"\.?[^\W_](?:[^\W_]|[+#])*(?:['’.][^\W_](?:[^\W_]|[+#])*)*", re.UNICODE)
+_TOKEN_RE = re.compile(r"\.?[^\W_][\w+#]*(?:['’.][^\W_][\w+#]*)*", re.UNICODE)
 _SENTENCE_END = set(".!?:;•*\n\r\t|")
 _NO_STRIP_SUFFIX = ("ss", "us", "is", "ys", "as", "os")
 
 STOP_WORDS: frozenset[str] = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each either etc few for from further had has
-    have having he her here hers him his how i if in into is it its itself just me more most my neither no nor
-    not of off on once only or other our ours out over own per same she should so some such than that the their
-    them then there these they this those through to too under until up upon us very via was we were what when
-    where which while who whom why will with within without would yes yet you your e g ie eg i.e e.g plus new
-    one two three well good great strong able must may way use using used work working"""
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each either etc few for from
+    further had has have having he her here hers him his how i if in into is it its itself just me
+    more most my neither no nor not of off on once only or other our ours out over own per same she
+    should so some such than that the their them then there these they this those through to too
+    under until up upon us very via was we were what when where which while who whom why will with
+    within without would yes yet you your e g ie eg i.e e.g plus new one two three well good great
+    strong able must may way use using used work working"""
     .split()
 )
 
@@ -71,7 +76,8 @@ AMBIGUOUS_WORDS: frozenset[str] = frozenset(
     audition dimension muse prelude rush stock fonts substance civil advance vault wave mint simple snap
     snapshot sonar ping trace path route switch router firewall patch fish hack opal pearl diamond jade less
     foundation ninja buck pants premiere inventor illustrator acrobat keynote pages numbers contribute
-    director flash fireworks captain commander control connect contact express fit shape bond arc bones""".split()
+    director flash fireworks captain commander control connect contact express fit shape bond arc
+    bones""".split()
 ) - STOP_WORDS
 
 # Cue words that make a one/two-character programming-language name (R, C, Go, J, D) plausible.
@@ -84,6 +90,7 @@ TECH_CUES: frozenset[str] = frozenset(
 )
 
 
+@lru_cache(maxsize=262_144)
 def normalise_token(token: str) -> str:
     """Casefold, unify apostrophes, strip simple English plural endings ("databases" -> "database")."""
     t = token.casefold().replace("’", "'")
@@ -106,6 +113,13 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN_RE.finditer(text)]
 
 
+@lru_cache(maxsize=262_144)
+def _alias_tokens(alias: str) -> tuple[str, ...]:
+    """Surface tokens of a (short, repeated) alias string."""
+    return tuple(alias[s:e] for s, e in tokenize(alias))
+
+
+@lru_cache(maxsize=262_144)
 def normalise_phrase(text: str) -> str:
     """Normalised form used for alias comparison: normalised tokens joined by single spaces."""
     return " ".join(normalise_token(text[s:e]) for s, e in tokenize(text))
@@ -133,9 +147,14 @@ class PhraseHit:
 
 
 def classify_alias(alias: str, *, common_words: frozenset[str] | set[str] = frozenset(),
-                   is_tech: bool = False) -> dict[str, bool] | None:
-    """Matching flags for one alias, or None when the alias must not be matched at all."""
-    toks = [alias[s:e] for s, e in tokenize(alias)]
+                   is_tech: bool = False, preferred: bool = False) -> dict[str, bool] | None:
+    """Matching flags for one alias, or None when the alias must not be matched at all.
+
+    ``preferred``: the alias is the skill's own label (a one-word label such as "communication" is kept even
+    if it is an ordinary word; the same word as a mere alternative label, e.g. "data" for "statistics", is
+    dropped).
+    """
+    toks = _alias_tokens(alias)
     if not toks:
         return None
     norm = [normalise_token(t) for t in toks]
@@ -155,9 +174,12 @@ def classify_alias(alias: str, *, common_words: frozenset[str] | set[str] = froz
             if n in AMBIGUOUS_WORDS or n in common:
                 flags["not_sentence_initial"] = True
             return flags
-        if n in AMBIGUOUS_WORDS or n in common:
+        if not has_upper and n in common and n not in AMBIGUOUS_WORDS:
+            return flags if preferred else None
+        if n in AMBIGUOUS_WORDS or (has_upper and n in common):
             if not has_upper:
-                return None  # lowercase ordinary word (e.g. an alias 'lead'): too ambiguous
+                return None  # lowercase alias that is a known ambiguous word (e.g. 'lead'): not matched
+            # a product named like an ordinary word ('Excel', 'Access'): capitalised, not sentence-initial
             flags.update(case_sensitive=True, not_sentence_initial=True)
             return flags
         if surface.isupper() and len(n) <= 4:
@@ -181,87 +203,102 @@ class PhraseMatcher:
         self._automaton = ahocorasick.Automaton()
         buckets: dict[str, list[tuple[AliasRule, tuple[str, ...]]]] = {}
         for rule in rules:
-            spans = tokenize(rule.alias)
-            if not spans:
+            surface = _alias_tokens(rule.alias)
+            if not surface:
                 continue
-            key = " " + " ".join(normalise_token(rule.alias[s:e]) for s, e in spans) + " "
-            surface = tuple(rule.alias[s:e] for s, e in spans)
+            key = " " + " ".join(normalise_token(t) for t in surface) + " "
             bucket = buckets.setdefault(key, [])
             if any(r.skill_id == rule.skill_id and r == rule for r, _ in bucket):
                 continue
             bucket.append((rule, surface))
+        one_word: list[str] = []
         for key, bucket in buckets.items():
-            n_tokens = key.count(" ") - 1
+            n_tokens = len(bucket[0][1])
             self._automaton.add_word(key, (n_tokens, tuple(bucket)))
+            if n_tokens == 1 and all(r.not_sentence_initial or r.needs_context for r, _ in bucket):
+                one_word.append(key.strip())
         self.size = len(buckets)
         if self.size:
             self._automaton.make_automaton()
+        # one-word aliases that are only matched under restrictions (ordinary words, 1-2 letter names):
+        # semantic matching should not treat such a bare word as evidence either
+        self.restricted_words: frozenset[str] = frozenset(one_word)
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, str]], *, common_words: Iterable[str] = (),
-                   tech_ids: Iterable[str] = ()) -> PhraseMatcher:
-        """Build from (skill_id, alias) pairs, applying :func:`classify_alias` to each alias."""
+    def from_pairs(cls, pairs: Iterable[tuple[str, str] | tuple[str, str, bool]], *,
+                   common_words: Iterable[str] = (), tech_ids: Iterable[str] = ()) -> PhraseMatcher:
+        """Build from (skill_id, alias[, is_preferred_label]) tuples, applying :func:`classify_alias`."""
         common = frozenset(common_words)
         tech = frozenset(tech_ids)
         rules = []
-        for skill_id, alias in pairs:
-            flags = classify_alias(alias, common_words=common, is_tech=skill_id in tech)
+        dropped: set[str] = set()
+        for pair in pairs:
+            skill_id, alias = pair[0], pair[1]
+            preferred = bool(pair[2]) if len(pair) > 2 else False
+            flags = classify_alias(alias, common_words=common, is_tech=skill_id in tech, preferred=preferred)
             if flags is None:
+                norm = normalise_phrase(alias)
+                if norm and " " not in norm and norm not in STOP_WORDS:
+                    dropped.add(norm)
                 continue
             rules.append(AliasRule(skill_id, alias, is_tech=skill_id in tech, **flags))
-        return cls(rules)
+        matcher = cls(rules)
+        matcher.restricted_words = matcher.restricted_words | frozenset(dropped)
+        return matcher
 
     def find(self, text: str, *, resolve_overlaps: bool = True) -> list[PhraseHit]:
         """All accepted alias hits in ``text`` (overlaps resolved: longest wins), sorted by position."""
         if not self.size or not text:
             return []
-        spans = tokenize(text)
-        if not spans:
+        matches = list(_TOKEN_RE.finditer(text))
+        if not matches:
             return []
-        parts: list[str] = []
-        starts: dict[int, int] = {}
-        ends: dict[int, int] = {}
-        pos = 0
-        for i, (s, e) in enumerate(spans):
-            norm = normalise_token(text[s:e])
-            starts[pos] = i  # position of the space before the token
-            pos += 1 + len(norm)
-            ends[pos] = i  # position of the space after the token
-            parts.append(norm)
+        tokens = [m.group() for m in matches]
+        parts = list(map(normalise_token, tokens))
         joined = " " + " ".join(parts) + " "
-        sentence_of = self._sentence_ids(text, spans)
+        # index of the space after token i in `joined`; every key starts and ends with a space, so a hit
+        # always ends on one of these positions (word boundaries by construction)
+        after = [c + i + 1 for i, c in enumerate(accumulate(map(len, parts)))]
 
         raw: list[tuple[int, int, AliasRule]] = []  # (first token, last token, rule)
+        spans: list[tuple[int, int]] | None = None
         for end_idx, (n_tokens, bucket) in self._automaton.iter(joined):
-            last = ends.get(end_idx)
-            if last is None:
-                continue
+            last = bisect_left(after, end_idx)
             first = last - n_tokens + 1
-            if first < 0:
-                continue
             for rule, surface in bucket:
-                if rule.case_sensitive:
-                    got = tuple(text[s:e] for s, e in spans[first:last + 1])
-                    if got != surface:
-                        continue
-                if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
+                if rule.case_sensitive and tuple(tokens[first:last + 1]) != surface:
                     continue
+                if rule.not_sentence_initial:
+                    if spans is None:
+                        spans = [m.span() for m in matches]
+                    if self._is_sentence_initial(text, spans, first):
+                        continue
                 raw.append((first, last, rule))
         if not raw:
             return []
-        # context check for tiny aliases
+        if spans is None:
+            spans = [m.span() for m in matches]
+        if any(r.needs_context for _, _, r in raw):
+            raw = self._check_context(text, spans, parts, raw)
+        accepted = raw
+        if resolve_overlaps:
+            accepted = self._resolve(accepted, spans)
+        hits = [PhraseHit(r.skill_id, r.alias, spans[f][0], spans[la][1], la - f + 1)
+                for f, la, r in accepted]
+        hits.sort(key=lambda h: (h.start, -h.end, h.skill_id))
+        return hits
+
+    def _check_context(self, text: str, spans: Sequence[tuple[int, int]], parts: Sequence[str],
+                       raw: list[tuple[int, int, AliasRule]]) -> list[tuple[int, int, AliasRule]]:
+        """Keep 1-2 letter names ('R', 'C', 'Go') only with a technical context in the same sentence."""
+        sentence_of = self._sentence_ids(text, spans)
         tech_sentences = {sentence_of[f] for f, _, r in raw if r.is_tech and not r.needs_context}
         cue_sentences = {sentence_of[i] for i, p in enumerate(parts) if p in TECH_CUES}
-        accepted = [
+        return [
             (f, la, r) for f, la, r in raw
             if not r.needs_context or sentence_of[f] in tech_sentences or sentence_of[f] in cue_sentences
             or self._other_tech_nearby(raw, f, la, sentence_of)
         ]
-        if resolve_overlaps:
-            accepted = self._resolve(accepted, spans)
-        hits = [PhraseHit(r.skill_id, r.alias, spans[f][0], spans[la][1], la - f + 1) for f, la, r in accepted]
-        hits.sort(key=lambda h: (h.start, -h.end, h.skill_id))
-        return hits
 
     @staticmethod
     def _other_tech_nearby(raw: Sequence[tuple[int, int, AliasRule]], f: int, la: int,

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,11 +62,16 @@ def _strip_parens(label: str) -> str:
     return re.sub(r"\s+", " ", _PAREN_RE.sub(" ", label)).strip()
 
 
-def common_words(texts: list[str], *, min_docs: int = 4) -> frozenset[str]:
+def common_words(texts: Sequence[str], *, min_docs: int = 4) -> frozenset[str]:
     """Lowercase words that occur in at least ``min_docs`` of ``texts`` (ordinary English in descriptions).
 
     A product name spelled like one of these ("Excel", "Access", "Word") is ambiguous in free text.
     """
+    return _common_words(tuple(texts), min_docs)
+
+
+@lru_cache(maxsize=4)
+def _common_words(texts: tuple[str, ...], min_docs: int) -> frozenset[str]:
     counts: Counter[str] = Counter()
     for t in texts:
         words = {t[s:e] for s, e in tokenize(t)}
@@ -115,7 +121,8 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
     for rec in esco_skills.itertuples(index=False):
         uri = str(rec.esco_uri)
         label = str(rec.preferred_label).strip()
-        alts = [str(a).strip() for a in (rec.alt_labels if rec.alt_labels is not None else []) if str(a).strip()]
+        raw_alts = rec.alt_labels if rec.alt_labels is not None else []
+        alts = [str(a).strip() for a in raw_alts if str(a).strip()]
         aliases = [label]
         stripped = _strip_parens(label)
         if stripped and stripped != label:
@@ -174,7 +181,7 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
             })
     # derived (vendor-less / acronym) aliases must be unambiguous within O*NET
     alias_count: Counter[str] = Counter()
-    for sid, aliases in derived.items():
+    for aliases in derived.values():
         alias_count.update({normalise_phrase(a) for a in aliases})
     for row in onet_rows:
         row["aliases"] = [row["aliases"][0]] + [a for a in row["aliases"][1:]

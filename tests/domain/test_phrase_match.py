@@ -97,7 +97,8 @@ def test_short_aliases_need_case_and_context(matcher: PhraseMatcher) -> None:
 def test_classify_alias_rules() -> None:
     assert classify_alias("the") is None
     assert classify_alias("a") is None
-    assert classify_alias("R") == {"case_sensitive": True, "not_sentence_initial": False, "needs_context": True}
+    assert classify_alias("R") == {"case_sensitive": True, "not_sentence_initial": False,
+                                   "needs_context": True}
     assert classify_alias("Excel", common_words=frozenset({"excel"}))["not_sentence_initial"] is True
     assert classify_alias("lead", common_words=frozenset({"lead"})) is None
     assert classify_alias("machine learning") == {"case_sensitive": False, "not_sentence_initial": False,

@@ -46,8 +46,10 @@ def test_ids_are_stable_functions_of_the_data(taxonomy: pd.DataFrame) -> None:
         "reuse_level": ["sector-specific", "occupation-specific"], "description": ["", ""],
     })
     onet_in = pd.DataFrame({
-        "soc_code": ["15-1252.00", "15-1251.00", "15-1252.00"], "example": ["Python", "Microsoft Excel", "python"],
-        "commodity_code": ["1", "2", "1"], "commodity_title": ["Object oriented software", "Spreadsheet", "x"],
+        "soc_code": ["15-1252.00", "15-1251.00", "15-1252.00"],
+        "example": ["Python", "Microsoft Excel", "python"],
+        "commodity_code": ["1", "2", "1"],
+        "commodity_title": ["Object oriented software", "Spreadsheet", "x"],
         "hot_technology": [True, True, False], "in_demand": [False, False, False],
     })
     a = build_taxonomy(esco_in, onet_in)

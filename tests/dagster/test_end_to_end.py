@@ -1,0 +1,107 @@
+"""The whole sample corpus, through the inbox sensor and the jobs, on a temporary instance — twice, to show
+that a second run processes nothing twice and leaves every table the same size."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets import ALL_ASSETS
+from jobs import ALL_JOBS
+from jobs.pipeline_run import run_pipeline
+from jobs.summary import summary_lines
+from schedules import ALL_SCHEDULES
+from sensors import ALL_SENSORS
+from tests.conftest import SAMPLE_INBOX, make_resources
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("e2e")
+    inbox = root / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    bad = inbox / "jobs" / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4\n% truncated upload")
+    resources = make_resources(root / "data", inbox, semantic=False)
+    defs = dg.Definitions(
+        assets=ALL_ASSETS, jobs=ALL_JOBS, schedules=ALL_SCHEDULES, sensors=ALL_SENSORS, resources=resources
+    )
+    with dg.instance_for_test() as instance:
+        ok = run_pipeline(defs, instance)
+        yield defs, instance, resources["warehouse"], ok, inbox
+
+
+def test_pipeline_succeeds_and_records_the_bad_file(pipeline) -> None:
+    _, _, warehouse, ok, inbox = pipeline
+    assert ok
+    text = warehouse.read_table("document_text")
+    sample_count = sum(1 for f in SAMPLE_INBOX.rglob("*") if f.is_file())
+    assert len(text) == sample_count  # every good file parsed
+    assert text["doc_id"].is_unique
+    ledger = warehouse.read_table("item_failures")
+    assert ledger[["item", "error_kind"]].values.tolist() == [["jobs/broken.pdf", "invalid_format"]]
+
+
+def test_skills_found_in_every_document_kind(pipeline) -> None:
+    _, _, warehouse, _, _ = pipeline
+    skills = warehouse.read_table("document_skills")
+    text = warehouse.read_table("document_text")
+    per_doc = skills.groupby("doc_id").size()
+    assert per_doc.reindex(text["doc_id"]).fillna(0).gt(0).mean() > 0.95
+    assert set(skills["method"]) >= {"phrase"}
+    python_course = text[text["text"].str.contains("Python") & (text["kind"] == "course")]["doc_id"]
+    found = skills[skills["doc_id"].isin(python_course)]["label"].str.lower()
+    assert found.str.contains("python").any()
+
+
+def test_every_course_scored_with_explanations(pipeline) -> None:
+    _, _, warehouse, _, _ = pipeline
+    scores = warehouse.read_table("course_occupation_scores")
+    text = warehouse.read_table("document_text")
+    courses = set(text.loc[text["kind"] == "course", "doc_id"])
+    assert set(scores["course_id"]) == courses
+    assert scores["score"].between(0, 1).all()
+    assert scores.groupby("course_id").size().max() <= 200
+    assert set(scores["tier"]) <= {"A", "B", "C"}
+    top = scores[scores["rank"] == 1]
+    assert (top["shared_skills"].str.len() > 0).all()
+    soc = warehouse.read_table("soc_skill_map")
+    assert soc["soc_code"].nunique() >= 1000
+
+
+def test_trends_and_health(pipeline) -> None:
+    _, _, warehouse, _, _ = pipeline
+    daily = warehouse.read_table("skill_demand_daily")
+    assert daily["day"].nunique() >= 30  # sample postings span 45 days
+    assert (daily["postings"] > 0).all()
+    health = warehouse.read_table("pipeline_health")
+    assert {"ingest_batch_job", "rebuild_scores_job"} <= set(health["job_name"])
+    assert (health["failed"] == 0).all()
+
+
+def test_summary_names_courses_and_occupations(pipeline) -> None:
+    _, _, warehouse, _, _ = pipeline
+    lines = summary_lines(warehouse)
+    assert any(line.startswith("documents: ") for line in lines)
+    assert any("tier" in line for line in lines)
+
+
+def test_second_run_is_idempotent(pipeline) -> None:
+    defs, instance, warehouse, _, _ = pipeline
+    tables = ["document_text", "document_skills", "course_occupation_scores", "upload_manifest", "skill_demand_daily"]
+    before = {t: len(warehouse.read_table(t)) for t in tables}
+    runs_before = len(instance.get_run_records(filters=dg.RunsFilter(job_name="ingest_batch_job")))
+    assert run_pipeline(defs, instance)
+    after = {t: len(warehouse.read_table(t)) for t in tables}
+    assert after == before
+    # no new upload, so no new ingest run
+    assert len(instance.get_run_records(filters=dg.RunsFilter(job_name="ingest_batch_job"))) == runs_before
+    pd.testing.assert_series_equal(
+        warehouse.read_table("upload_manifest")["batch_id"].value_counts().sort_index(),
+        warehouse.read_table("document_text")["batch_id"].value_counts().sort_index(),
+        check_names=False,
+    )
