@@ -9,6 +9,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from assets import ALL_ASSETS  # noqa: E402
+from assets.checks import ALL_CHECKS  # noqa: E402
 from jobs import ALL_JOBS  # noqa: E402
 from resources import build_resources  # noqa: E402
 from schedules import ALL_SCHEDULES  # noqa: E402
@@ -22,6 +23,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
     jobs=ALL_JOBS,
     schedules=ALL_SCHEDULES,
     sensors=[*ALL_SENSORS, automation_sensor],

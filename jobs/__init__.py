@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.partitions import posting_days, upload_batches
 from jobs.cleanup import cleanup_job
+from jobs.operator import OPERATOR_JOBS
 
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -55,4 +56,5 @@ health_job = dg.define_asset_job(
 
 ALL_JOBS = [
     reference_job, ingest_batch_job, rebuild_scores_job, trends_daily_job, trends_job, health_job, cleanup_job,
+    *OPERATOR_JOBS,
 ]

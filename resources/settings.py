@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillatlas.paths import REPO_ROOT, SAMPLE_INBOX
+from skillatlas import paths
+from skillatlas.paths import SAMPLE_INBOX
 
 ENVIRONMENTS = ("embedded", "production")
 EXTRACTOR_MODES = ("offline", "openai", "cascade")
@@ -48,7 +49,7 @@ def load_settings() -> Settings:
     environment = os.environ.get("SKILLATLAS_ENV", "embedded").strip().lower()
     if environment not in ENVIRONMENTS:
         raise ValueError(f"SKILLATLAS_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}")
-    data_dir = Path(os.environ.get("SKILLATLAS_DATA_DIR") or REPO_ROOT / ".dagster").resolve()
+    data_dir = paths.data_dir()
     inbox_dir = Path(os.environ.get("SKILLATLAS_INBOX") or SAMPLE_INBOX).resolve()
     extractor = os.environ.get("SKILLATLAS_EXTRACTOR", "offline").strip().lower()
     if extractor not in EXTRACTOR_MODES:

@@ -125,6 +125,27 @@ def normalise_phrase(text: str) -> str:
     return " ".join(normalise_token(text[s:e]) for s, e in tokenize(text))
 
 
+_GROUP = re.Match.group
+_PLUS_ONE = (1).__add__
+
+
+class _LazySpans(Sequence[tuple[int, int]]):
+    """Token character spans computed on access (most tokens of a document are never needed)."""
+
+    __slots__ = ("_matches",)
+
+    def __init__(self, matches: list[re.Match[str]]) -> None:
+        self._matches = matches
+
+    def __len__(self) -> int:
+        return len(self._matches)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [m.span() for m in self._matches[i]]
+        return self._matches[i].span()
+
+
 @dataclass(frozen=True)
 class AliasRule:
     """How strictly one alias of one skill is matched."""
@@ -250,34 +271,29 @@ class PhraseMatcher:
         """All accepted alias hits in ``text`` (overlaps resolved: longest wins), sorted by position."""
         if not self.size or not text:
             return []
+        # hot path: per-token work stays in C (finditer, map, join, accumulate); offsets are read lazily
         matches = list(_TOKEN_RE.finditer(text))
         if not matches:
             return []
-        tokens = [m.group() for m in matches]
-        parts = list(map(normalise_token, tokens))
+        parts = list(map(normalise_token, map(_GROUP, matches)))
         joined = " " + " ".join(parts) + " "
         # index of the space after token i in `joined`; every key starts and ends with a space, so a hit
         # always ends on one of these positions (word boundaries by construction)
-        after = [c + i + 1 for i, c in enumerate(accumulate(map(len, parts)))]
+        after = list(accumulate(map(_PLUS_ONE, map(len, parts))))
+        spans = _LazySpans(matches)
 
         raw: list[tuple[int, int, AliasRule]] = []  # (first token, last token, rule)
-        spans: list[tuple[int, int]] | None = None
         for end_idx, (n_tokens, bucket) in self._automaton.iter(joined):
             last = bisect_left(after, end_idx)
             first = last - n_tokens + 1
             for rule, surface in bucket:
-                if rule.case_sensitive and tuple(tokens[first:last + 1]) != surface:
+                if rule.case_sensitive and tuple(m.group() for m in matches[first:last + 1]) != surface:
                     continue
-                if rule.not_sentence_initial:
-                    if spans is None:
-                        spans = [m.span() for m in matches]
-                    if self._is_sentence_initial(text, spans, first):
-                        continue
+                if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
+                    continue
                 raw.append((first, last, rule))
         if not raw:
             return []
-        if spans is None:
-            spans = [m.span() for m in matches]
         if any(r.needs_context for _, _, r in raw):
             raw = self._check_context(text, spans, parts, raw)
         accepted = raw

@@ -52,13 +52,16 @@ def _repo_root() -> Path:
 
 
 def default_index_dir() -> Path:
+    from skillatlas.paths import artifacts_dir
+
     env = os.environ.get("SKILLATLAS_INDEX_DIR")
-    return Path(env) if env else _repo_root() / ".dagster" / "search_index"
+    return Path(env) if env else artifacts_dir() / "search_index"
 
 
 def default_warehouse_url() -> str:
-    env = os.environ.get("SKILLATLAS_WAREHOUSE_URL")
-    return env if env else f"sqlite:///{_repo_root() / '.dagster' / 'warehouse.sqlite'}"
+    from skillatlas.paths import default_warehouse_url as url
+
+    return url()
 
 
 class QueryError(Exception):

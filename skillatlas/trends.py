@@ -180,7 +180,9 @@ def hot_technology_skill_ids(tech_skills: pd.DataFrame, taxonomy: pd.DataFrame) 
         in_demand=("in_demand", "any"),
         hot_socs=("hot_technology", "sum"),
     )
-    onet = taxonomy[taxonomy["source"] == "onet_tech"].assign(key=lambda x: key(x["label"]))
+    # Only identity columns: the taxonomy may carry flags of its own (e.g. hot_technology) that would clash.
+    keep = [c for c in ("skill_id", "label", "source", "same_as") if c in taxonomy.columns]
+    onet = taxonomy.loc[taxonomy["source"] == "onet_tech", keep].assign(key=lambda x: key(x["label"]))
     onet = onet.drop_duplicates("key").join(flags, on="key", how="inner")
     cols = ["skill_id", "hot_technology", "in_demand", "hot_socs"]
     parts = [onet[cols]]

@@ -105,3 +105,17 @@ def test_second_run_is_idempotent(pipeline) -> None:
         warehouse.read_table("document_text")["batch_id"].value_counts().sort_index(),
         check_names=False,
     )
+
+
+def test_asset_checks_pass_on_the_sample_corpus(pipeline) -> None:
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    from assets.checks import ALL_CHECKS
+
+    _, instance, _, _, _ = pipeline
+    keys = [key for check in ALL_CHECKS for key in check.check_keys]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    not_run = [k.name for k in keys if k not in latest]
+    assert not not_run, f"checks never executed: {not_run}"
+    failed = {k.name: r.status for k, r in latest.items() if r.status != AssetCheckExecutionRecordStatus.SUCCEEDED}
+    assert not failed

@@ -142,3 +142,14 @@ def test_empty_inputs() -> None:
     assert d.empty and list(d.columns) == DAILY_COLUMNS
     assert rolling_trends(d).empty
     assert np.isfinite(rolling_trends(daily_skill_demand(_synthetic()))["growth"]).all()
+
+
+def test_taxonomy_with_its_own_flag_columns_is_accepted() -> None:
+    """The real taxonomy carries a hot_technology column of its own; it must not clash with O*NET's flags."""
+    taxonomy = pd.DataFrame(
+        {"skill_id": ["onet:hot"], "label": ["Hot"], "source": ["onet_tech"], "same_as": [None],
+         "hot_technology": [False]}
+    )
+    tech = pd.DataFrame({"example": ["Hot"], "hot_technology": [True], "in_demand": [False]})
+    flags = hot_technology_skill_ids(tech, taxonomy).set_index("skill_id")
+    assert bool(flags.loc["onet:hot", "hot_technology"])
