@@ -141,7 +141,9 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     metadata={"partition_expr": "batch_id"},
     kinds={"pandas"},
     retry_policy=STEP_RETRY,
-    pool="extraction",
+    # Extraction may call OpenAI (openai/cascade modes): one shared pool caps concurrent extraction steps
+    # across runs, so their client-side rate limiters together stay within the account's limits.
+    pool="openai",
     tags={"skillatlas/queue": "extraction"},
     automation_condition=dg.AutomationCondition.eager(),
     deps=["taxonomy_vectors"],
@@ -208,6 +210,15 @@ def document_skills(
             "mean_skills_per_document": round(len(out) / max(1, processed - len(failures)), 2),
             "by_method": dg.MetadataValue.json(dict(Counter(out["method"]))),
             "extractor_version": version,
+            **llm_usage(engine),
         }
     )
     return out
+
+
+def llm_usage(engine: object) -> dict[str, float]:
+    """Tokens, cost, retries and dropped out-of-taxonomy labels of an OpenAI-backed extractor (else nothing)."""
+    stats = getattr(engine, "stats", None) or getattr(getattr(engine, "llm", None), "stats", None)
+    if stats is None or not hasattr(stats, "as_metadata"):
+        return {}
+    return {f"llm_{k}": v for k, v in stats.as_metadata().items() if isinstance(v, int | float)}

@@ -70,10 +70,14 @@ def posting_day_range(defs: dg.Definitions) -> tuple[str, str] | None:
     return (dates[0], dates[-1]) if dates else None
 
 
-def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, *, refresh_reference: bool = False) -> bool:
-    """Reference data (when missing), new uploads, scores and index, trends, health. True if all succeeded."""
+def run_pipeline(
+    defs: dg.Definitions, instance: dg.DagsterInstance, *, refresh_reference: bool = False, reference: bool = True
+) -> bool:
+    """Reference data (when missing), new uploads, scores and index, trends, health. True if all succeeded.
+
+    `reference=False` skips the reference job (a caller that already materialised it elsewhere)."""
     ok = True
-    if refresh_reference or _needs_reference(instance):
+    if reference and (refresh_reference or _needs_reference(instance)):
         ok &= _run(defs.resolve_job_def("reference_job"), instance).success
     for request in register_inbox(defs, instance):
         job = defs.resolve_job_def(request.job_name or "ingest_batch_job")

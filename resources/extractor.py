@@ -33,13 +33,18 @@ class ExtractorResource(dg.ConfigurableResource):
     mode: str = Field(default="offline", description="offline | openai | cascade")
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     semantic: bool = Field(default=True, description="Use the MiniLM semantic matcher besides phrase matching")
-    cascade_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    cascade_threshold: float = Field(
+        default=0.75, ge=0.0, le=1.0, description="Documents whose best offline confidence is below go to the LLM"
+    )
     openai_api_key: str | None = Field(default=None, description="Set through EnvVar('OPENAI_API_KEY')")
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     requests_per_minute: int = Field(default=300, gt=0)
     tokens_per_minute: int = Field(default=200_000, gt=0)
     cache_dir: str | None = Field(default=None, description="LLM response cache folder")
+    prompt_template: str | None = Field(
+        default=None, description="Per-organisation prompt; must contain {candidates}. Default: the built-in one"
+    )
 
     def offline(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
         from skillatlas.embeddings import MiniLMEmbedder
@@ -57,30 +62,38 @@ class ExtractorResource(dg.ConfigurableResource):
                 )
             return _CACHE[key]
 
+    def llm_config(self) -> Any:
+        from skillatlas.llm import DEFAULT_PROMPT_TEMPLATE, LLMConfig
+
+        return LLMConfig(
+            model=self.openai_model,
+            prompt_template=self.prompt_template or DEFAULT_PROMPT_TEMPLATE,
+            min_confidence=self.min_confidence,
+            requests_per_minute=float(self.requests_per_minute),
+            tokens_per_minute=float(self.tokens_per_minute),
+        )
+
     def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
+        """The configured extractor. OpenAI modes put the offline retriever's candidates into the prompt."""
         offline = self.offline(taxonomy, vectors)
         if self.mode == "offline":
             return offline
         if self.mode not in ("openai", "cascade"):
-            raise dg.Failure(f"extractor mode {self.mode!r} is not one of offline, openai, cascade", allow_retries=False)
+            raise dg.Failure(
+                f"extractor mode {self.mode!r} is not one of offline, openai, cascade", allow_retries=False
+            )
         if not self.openai_api_key:
             raise dg.Failure(
                 f"extractor mode {self.mode!r} needs OPENAI_API_KEY in the environment", allow_retries=False
             )
         from skillatlas import llm
 
-        config = llm.LLMConfig(
-            model=self.openai_model,
-            min_confidence=self.min_confidence,
-            requests_per_minute=self.requests_per_minute,
-            tokens_per_minute=self.tokens_per_minute,
-        )
         cache = llm.LLMCache(Path(self.cache_dir or ".") / "llm_cache.sqlite")
         openai_extractor = llm.OpenAIExtractor(
+            llm.OfflineCandidates(offline, taxonomy),
+            self.llm_config(),
             api_key=self.openai_api_key,
             base_url=self.openai_base_url,
-            config=config,
-            candidates=offline.candidates if hasattr(offline, "candidates") else None,
             cache=cache,
         )
         if self.mode == "openai":

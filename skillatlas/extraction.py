@@ -220,6 +220,7 @@ def save_taxonomy_vectors(path: Path, taxonomy: pd.DataFrame, vectors: np.ndarra
             np.savez_compressed(fh, skill_ids=taxonomy["skill_id"].astype(str).to_numpy().astype("U"),
                                 row_hash=_row_hashes(taxonomy, model_version), vectors=q, scale=scale,
                                 model_version=np.array(model_version), recipe=np.array(VECTOR_RECIPE))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is shipped data
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

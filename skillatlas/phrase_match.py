@@ -47,6 +47,7 @@ __all__ = [
 # trailing + or # ("C++", "C#", "F#").  Hyphens and slashes separate tokens.
 _TOKEN_RE = re.compile(r"\.?[^\W_][\w+#]*(?:['’.][^\W_][\w+#]*)*", re.UNICODE)
 _SENTENCE_END = set(".!?:;•*\n\r\t|")
+_SENTENCE_BREAKS = ("\n", "!", "?", ";", "•", ". ", ".\t")
 _NO_STRIP_SUFFIX = ("ss", "us", "is", "ys", "as", "os")
 
 STOP_WORDS: frozenset[str] = frozenset(
@@ -306,21 +307,31 @@ class PhraseMatcher:
 
     def _check_context(self, text: str, spans: Sequence[tuple[int, int]], parts: Sequence[str],
                        raw: list[tuple[int, int, AliasRule]]) -> list[tuple[int, int, AliasRule]]:
-        """Keep 1-2 letter names ('R', 'C', 'Go') only with a technical context in the same sentence."""
-        sentence_of = self._sentence_ids(text, spans)
-        tech_sentences = {sentence_of[f] for f, _, r in raw if r.is_tech and not r.needs_context}
-        cue_sentences = {sentence_of[i] for i, p in enumerate(parts) if p in TECH_CUES}
-        return [
-            (f, la, r) for f, la, r in raw
-            if not r.needs_context or sentence_of[f] in tech_sentences or sentence_of[f] in cue_sentences
-            or self._other_tech_nearby(raw, f, la, sentence_of)
-        ]
+        """Keep 1-2 letter names ('R', 'C', 'Go') only with a technical context in the same sentence: another
+        technology hit or a cue word ("programming", "language", "statistics"...)."""
+        tech_starts = [(spans[f][0], (f, la)) for f, la, r in raw if r.is_tech]
+        out = []
+        context_of: dict[tuple[int, int], bool] = {}
+        for f, la, r in raw:
+            if not r.needs_context:
+                out.append((f, la, r))
+                continue
+            ok = context_of.get((f, la))
+            if ok is None:
+                s0, s1 = self._sentence_bounds(text, spans[f][0])
+                ok = any(s0 <= pos < s1 and key != (f, la) for pos, key in tech_starts) or any(
+                    normalise_token(m.group()) in TECH_CUES for m in _TOKEN_RE.finditer(text, s0, s1))
+                context_of[(f, la)] = ok
+            if ok:
+                out.append((f, la, r))
+        return out
 
     @staticmethod
-    def _other_tech_nearby(raw: Sequence[tuple[int, int, AliasRule]], f: int, la: int,
-                           sentence_of: Sequence[int]) -> bool:
-        return any(r.is_tech and (f2, l2) != (f, la) and sentence_of[f2] == sentence_of[f]
-                   for f2, l2, r in raw)
+    def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+        """[start, end) of the sentence around character ``pos`` (breaks: newline ! ? ; • and '. ')."""
+        start = max(text.rfind(c, 0, pos) for c in _SENTENCE_BREAKS) + 1
+        ends = [i for i in (text.find(c, pos) for c in _SENTENCE_BREAKS) if i != -1]
+        return start, min(ends) if ends else len(text)
 
     @staticmethod
     def _resolve(items: list[tuple[int, int, AliasRule]], spans: Sequence[tuple[int, int]]
@@ -351,16 +362,3 @@ class PhraseMatcher:
         while j >= 0 and text[j] in " \u00a0\"'([{":
             j -= 1
         return j < 0 or text[j] in _SENTENCE_END or text[j] in "-–—"
-
-    @staticmethod
-    def _sentence_ids(text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
-        ids: list[int] = []
-        sid = 0
-        prev_end = 0
-        for s, e in spans:
-            gap = text[prev_end:s]
-            if any(ch in ".!?\n;•" for ch in gap):
-                sid += 1
-            ids.append(sid)
-            prev_end = e
-        return ids

@@ -117,3 +117,51 @@ def test_unknown_partition_key_is_refused(data_dir: Path, small_inbox: Path, ins
 def test_hostile_partition_key_is_refused() -> None:
     with pytest.raises(dg.Failure, match="bad partition key: partition key .* contains"):
         documents.checked_keys(["b20261122-ok", "x'; drop table upload_manifest; --"])
+
+
+def test_semantic_extraction_runs_inside_the_asset(
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    """The default (phrase + MiniLM semantic) extractor, through the asset, on real sample documents."""
+    resources = make_resources(data_dir, small_inbox, semantic=True)
+    (key,) = register(instance, resources)
+    result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
+    assert result.success
+    skills = resources["warehouse"].read_table("document_skills")
+    assert {"phrase", "semantic"} <= set(skills["method"])
+    assert skills["confidence"].between(0.5, 1).all()  # min_confidence 0.5 by default
+    metadata = result.asset_materializations_for_node("document_skills")[0].metadata
+    assert metadata["failed"].value == 0 and metadata["skills_found"].value == len(skills)
+
+
+def test_openai_extraction_through_the_asset_records_item_failures(
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenAI mode with the real `openai` client against a local server: one document whose requests keep
+    failing becomes a ledger row (model_error), the others get skills; usage lands in metadata; the key never
+    appears in logs."""
+    from resources.extractor import ExtractorResource
+    from tests.support.fake_openai import FakeOpenAIServer, server_error
+
+    poisoned = small_inbox / "jobs" / "poisoned.txt"
+    poisoned.write_text("Welder wanted. BAD DOC marker. Arc welding and blueprint reading required.\n")
+    with FakeOpenAIServer(latency=0.0) as server:
+        server.when("BAD DOC", server_error(500))
+        extractor = ExtractorResource(
+            mode="openai", semantic=False, openai_api_key="sk-test-never-logged", openai_base_url=server.base_url,
+            cache_dir=str(data_dir), requests_per_minute=6000,
+        )
+        resources = make_resources(data_dir, small_inbox, extractor=extractor)
+        (key,) = register(instance, resources)
+        result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
+        assert result.success
+        requests = len(server.requests)
+    ledger = resources["warehouse"].read_table(LEDGER_TABLE, {"asset": "document_skills"})
+    assert ledger[["item", "error_kind"]].values.tolist() == [["jobs/poisoned.txt", "model_error"]]
+    skills = resources["warehouse"].read_table("document_skills")
+    assert set(skills["method"]) == {"llm"} and skills["doc_id"].nunique() >= 8
+    metadata = result.asset_materializations_for_node("document_skills")[0].metadata
+    assert metadata["llm_requests"].value == requests and metadata["llm_prompt_tokens"].value > 0
+    assert metadata["failed"].value == 1
+    assert "sk-test-never-logged" not in caplog.text
+    assert all("sk-test-never-logged" not in str(v.value) for v in metadata.values())

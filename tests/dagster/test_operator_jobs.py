@@ -28,7 +28,9 @@ def ingest(instance: dg.DagsterInstance, resources: dict) -> tuple[list[str], li
     return keys, run_ids
 
 
-def run(job: dg.JobDefinition, instance: dg.DagsterInstance, resources: dict, config: dict) -> dg.ExecuteInProcessResult:
+def run(
+    job: dg.JobDefinition, instance: dg.DagsterInstance, resources: dict, config: dict
+) -> dg.ExecuteInProcessResult:
     op_name = job.graph.node_defs[0].name
     return job.execute_in_process(
         run_config={"ops": {op_name: {"config": config}}}, instance=instance, resources=resources
