@@ -21,11 +21,18 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=ALL_CHECKS,
-    jobs=ALL_JOBS,
-    schedules=ALL_SCHEDULES,
-    sensors=[*ALL_SENSORS, automation_sensor],
-    resources=build_resources(),
-)
+
+
+def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
+    """The code location; tests pass resources bound to temporary folders."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=ALL_JOBS,
+        schedules=ALL_SCHEDULES,
+        sensors=[*ALL_SENSORS, automation_sensor],
+        resources=resources if resources is not None else build_resources(),
+    )
+
+
+defs = build_definitions()

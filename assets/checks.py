@@ -72,7 +72,10 @@ def index_count_matches_sources(warehouse: WarehouseResource, artifacts: Artifac
     actual = {kind: index.count(kind) for kind in expected}
     return dg.AssetCheckResult(
         passed=actual == expected,
-        metadata={**{f"expected_{k}": v for k, v in expected.items()}, **{f"indexed_{k}": v for k, v in actual.items()}},
+        metadata={
+            **{f"expected_{k}": v for k, v in expected.items()},
+            **{f"indexed_{k}": v for k, v in actual.items()},
+        },
     )
 
 

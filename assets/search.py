@@ -85,6 +85,8 @@ def search_index(
             "documents": len(docs),
             **{f"{kind}_documents": int(counts.get(kind, 0)) for kind in ("course", "job", "occupation", "skill")},
             "index_dir": str(artifacts.search_index_dir),
-            "build_stats": dg.MetadataValue.json({k: v for k, v in vars(stats).items()} if hasattr(stats, "__dict__") else str(stats)),
+            "build_stats": dg.MetadataValue.json(
+                {k: v for k, v in vars(stats).items()} if hasattr(stats, "__dict__") else str(stats)
+            ),
         }
     )

@@ -17,7 +17,9 @@ def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> p
     if text.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
     text = text[text["posted_date"].isin(days)][["doc_id", "posted_date"]].drop_duplicates("doc_id")
-    skills = warehouse.read_table("document_skills", {"doc_id": text["doc_id"].tolist()}) if len(text) else pd.DataFrame()
+    skills = (
+        warehouse.read_table("document_skills", {"doc_id": text["doc_id"].tolist()}) if len(text) else pd.DataFrame()
+    )
     if skills.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
     merged = skills.merge(text.rename(columns={"posted_date": "day"}), on="doc_id")

@@ -32,6 +32,13 @@ rebuild_scores_job = dg.define_asset_job(
     description="Rebuild the SOC map, canonical skills, alignment scores and the search index.",
 )
 
+rebuild_index_job = dg.define_asset_job(
+    "rebuild_index_job",
+    selection=dg.AssetSelection.groups("search"),
+    tags={"skillatlas/queue": "indexing"},
+    description="Rebuild only the search index (e.g. after a bulk upload, without rescoring).",
+)
+
 trends_daily_job = dg.define_asset_job(
     "trends_daily_job",
     selection=dg.AssetSelection.assets("skill_demand_daily"),
@@ -55,6 +62,13 @@ health_job = dg.define_asset_job(
 )
 
 ALL_JOBS = [
-    reference_job, ingest_batch_job, rebuild_scores_job, trends_daily_job, trends_job, health_job, cleanup_job,
+    reference_job,
+    ingest_batch_job,
+    rebuild_scores_job,
+    rebuild_index_job,
+    trends_daily_job,
+    trends_job,
+    health_job,
+    cleanup_job,
     *OPERATOR_JOBS,
 ]

@@ -8,7 +8,6 @@ Exactly-once registration, even if the sensor dies midway:
    crashed between step 3 and the partition request loses nothing.
 """
 
-
 import json
 from datetime import UTC, datetime
 
@@ -95,7 +94,9 @@ def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinitio
             new_ids = [batch.batch_id for batch in plan.batches]
             warehouse.replace_rows(MANIFEST_TABLE, frame, {"batch_id": new_ids})
 
-        registered = set(warehouse.read_table(MANIFEST_TABLE)["batch_id"]) if (plan.batches or not manifest.empty) else set()
+        registered = (
+            set(warehouse.read_table(MANIFEST_TABLE)["batch_id"]) if (plan.batches or not manifest.empty) else set()
+        )
         existing = set(context.instance.get_dynamic_partitions(upload_batches.name))
         pending = sorted(registered - existing)
 

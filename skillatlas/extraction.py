@@ -61,6 +61,7 @@ PHRASE_BONUS = 0.3
 # logistic calibration of the combined score (sentence cos + best span cos + phrase bonus)
 CALIB_MID = 1.35
 CALIB_SCALE = 0.08
+GENERIC_LEADING_VERBS = frozenset({"use", "apply", "utilise", "utilize", "employ", "operate", "perform"})
 AMBIGUOUS_SPAN_PENALTY = 0.1
 PRODUCT_SEMANTIC_PENALTY = 0.15
 MAX_SPAN_TOKENS = 4
@@ -298,6 +299,10 @@ class OfflineExtractor:
             label_forms = {normalise_phrase(label), normalise_phrase(_strip_parens(label))}
             for a in aliases if aliases is not None else []:
                 pairs.append((target, str(a), normalise_phrase(str(a)) in label_forms))
+            # "use cooking techniques" is written "cooking techniques" in syllabi and ads
+            words = label.split()
+            if len(words) >= 3 and words[0] in GENERIC_LEADING_VERBS and "(" not in label:
+                pairs.append((target, " ".join(words[1:]), False))
         esco_desc = taxonomy.loc[taxonomy["source"] == "esco", "description"].fillna("").astype(str).tolist()
         self.matcher = PhraseMatcher.from_pairs(pairs, common_words=common_words(esco_desc),
                                                 tech_ids=tech_ids)

@@ -10,8 +10,17 @@ import numpy as np
 import pandas as pd
 
 HEALTH_COLUMNS = [
-    "job_name", "runs", "succeeded", "failed", "failure_rate", "retried_runs", "p50_duration_s",
-    "p95_duration_s", "queued", "running", "oldest_running_age_s",
+    "job_name",
+    "runs",
+    "succeeded",
+    "failed",
+    "failure_rate",
+    "retried_runs",
+    "p50_duration_s",
+    "p95_duration_s",
+    "queued",
+    "running",
+    "oldest_running_age_s",
 ]
 FINISHED_FAILED = {"FAILURE", "CANCELED"}
 RUNNING = {"STARTED", "STARTING", "CANCELING"}
@@ -47,7 +56,14 @@ def job_health(runs: pd.DataFrame, now: float) -> pd.DataFrame:
 
 def overall(health: pd.DataFrame) -> dict[str, float]:
     if health.empty:
-        return {"runs": 0, "failed": 0, "failure_rate": 0.0, "retried_runs": 0, "queued": 0, "oldest_running_age_s": 0.0}
+        return {
+            "runs": 0,
+            "failed": 0,
+            "failure_rate": 0.0,
+            "retried_runs": 0,
+            "queued": 0,
+            "oldest_running_age_s": 0.0,
+        }
     finished = int(health["succeeded"].sum() + health["failed"].sum())
     return {
         "runs": int(health["runs"].sum()),

@@ -157,6 +157,7 @@ class AliasRule:
     not_sentence_initial: bool = False
     needs_context: bool = False
     is_tech: bool = False  # a technology alias: counts as context for needs_context aliases
+    exact_form: bool = False  # one-word alias only matched in its own spelling (no plural folding)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,10 @@ def classify_alias(alias: str, *, common_words: frozenset[str] | set[str] = froz
     flags = {"case_sensitive": False, "not_sentence_initial": False, "needs_context": False}
     if len(toks) == 1:
         surface, n = toks[0], norm[0]
+        if n != surface.casefold().replace("’", "'"):
+            # 'securities' folds to 'security', 'sales' to 'sale': a one-word label whose plural carries
+            # its own meaning is only matched as written
+            flags["exact_form"] = True
         letters = sum(ch.isalpha() for ch in n)
         if n in STOP_WORDS or letters == 0:
             return None
@@ -289,6 +294,9 @@ class PhraseMatcher:
             first = last - n_tokens + 1
             for rule, surface in bucket:
                 if rule.case_sensitive and tuple(m.group() for m in matches[first:last + 1]) != surface:
+                    continue
+                if rule.exact_form and matches[first].group().casefold().replace("’", "'") != \
+                        surface[0].casefold().replace("’", "'"):
                     continue
                 if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
                     continue

@@ -91,7 +91,7 @@ def _onet_aliases(example: str, vendors: set[str], common: frozenset[str]) -> li
             out.append(inner)
     words = base.split()
     # "Extensible stylesheet language XSL" -> "XSL", "Extensible stylesheet language"
-    if len(words) >= 3 and words[-1].isupper() and words[-1].isalpha() and len(words[-1]) >= 2:
+    if len(words) >= 3 and words[-1].isupper() and words[-1].isalpha() and len(words[-1]) >= 3:
         initials = "".join(w[0] for w in words[:-1]).upper()
         if words[-1][0] == initials[0]:
             out.append(words[-1])

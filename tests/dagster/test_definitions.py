@@ -6,9 +6,19 @@ import pytest
 from definitions import defs
 
 EXPECTED_ASSETS = {
-    "skill_taxonomy", "taxonomy_vectors", "onet_occupations", "onet_text_skills", "document_text",
-    "document_skills", "soc_skill_map", "course_occupation_scores", "course_job_scores", "search_index",
-    "skill_demand_daily", "skill_demand_trends", "pipeline_health",
+    "skill_taxonomy",
+    "taxonomy_vectors",
+    "onet_occupations",
+    "onet_text_skills",
+    "document_text",
+    "document_skills",
+    "soc_skill_map",
+    "course_occupation_scores",
+    "course_job_scores",
+    "search_index",
+    "skill_demand_daily",
+    "skill_demand_trends",
+    "pipeline_health",
 }
 
 
@@ -26,8 +36,17 @@ def test_all_assets_present_with_descriptions() -> None:
 
 
 @pytest.mark.parametrize(
-    "job_name", ["reference_job", "ingest_batch_job", "rebuild_scores_job", "trends_daily_job", "trends_job",
-                 "health_job", "cleanup_job"]
+    "job_name",
+    [
+        "reference_job",
+        "ingest_batch_job",
+        "rebuild_scores_job",
+        "rebuild_index_job",
+        "trends_daily_job",
+        "trends_job",
+        "health_job",
+        "cleanup_job",
+    ],
 )
 def test_jobs_resolve_and_carry_a_queue_tag(job_name: str) -> None:
     job = defs.resolve_job_def(job_name)
@@ -45,8 +64,12 @@ def test_job_selections() -> None:
 
 def test_triggers_run_by_default() -> None:
     schedules = {s.name: s for s in defs.schedules}
-    assert {"nightly_scores_schedule", "hourly_trends_schedule", "weekly_cleanup_schedule",
-            "monthly_reference_schedule"} <= set(schedules)
+    assert {
+        "nightly_scores_schedule",
+        "hourly_trends_schedule",
+        "weekly_cleanup_schedule",
+        "monthly_reference_schedule",
+    } <= set(schedules)
     assert schedules["nightly_scores_schedule"].cron_schedule == "0 2 * * *"
     for schedule in schedules.values():
         assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING

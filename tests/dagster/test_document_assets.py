@@ -144,7 +144,7 @@ def test_openai_extraction_through_the_asset_records_item_failures(
     from tests.support.fake_openai import FakeOpenAIServer, server_error
 
     poisoned = small_inbox / "jobs" / "poisoned.txt"
-    poisoned.write_text("Welder wanted. BAD DOC marker. Arc welding and blueprint reading required.\n")
+    poisoned.write_text("Data analyst wanted. BAD DOC marker. Python, SQL and Microsoft Excel required.\n")
     with FakeOpenAIServer(latency=0.0) as server:
         server.when("BAD DOC", server_error(500))
         extractor = ExtractorResource(

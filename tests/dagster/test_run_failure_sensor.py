@@ -29,7 +29,10 @@ def failed_run_context(instance: dg.DagsterInstance, resources: dict) -> dg.RunF
     run = instance.get_run_by_id(result.run_id)
     failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
     return dg.build_run_status_sensor_context(
-        sensor_name="run_failure_sensor", dagster_instance=instance, dagster_run=run, dagster_event=failure,
+        sensor_name="run_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure,
         resources=resources,
     ).for_run_failure()
 
@@ -65,7 +68,9 @@ def test_failure_notice_reaches_a_webhook(tmp_path: Path, small_inbox: Path, ins
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        resources = make_resources(tmp_path / "d", small_inbox, notifier=NotifierResource(kind="webhook", webhook_url=url))
+        resources = make_resources(
+            tmp_path / "d", small_inbox, notifier=NotifierResource(kind="webhook", webhook_url=url)
+        )
         context = failed_run_context(instance, resources)
         _Hook.received.clear()
         run_failure_sensor(context)

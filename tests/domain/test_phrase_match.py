@@ -103,3 +103,10 @@ def test_classify_alias_rules() -> None:
     assert classify_alias("lead", common_words=frozenset({"lead"})) is None
     assert classify_alias("machine learning") == {"case_sensitive": False, "not_sentence_initial": False,
                                                  "needs_context": False}
+
+
+def test_plural_label_matches_only_as_written() -> None:
+    m = PhraseMatcher.from_pairs([("sec", "securities"), ("db", "database"), ("ml", "machine learning")])
+    assert [h.skill_id for h in m.find("IT security and financial securities")] == ["sec"]
+    assert [h.skill_id for h in m.find("relational databases")] == ["db"]
+    assert [h.skill_id for h in m.find("Machine Learnings")] == ["ml"]  # multi-word aliases fold plurals
