@@ -1,6 +1,13 @@
 """Asset modules; `ALL_ASSETS` and `ALL_CHECKS` are what definitions.py loads."""
 
-from assets import documents, health, reference, scores, search, trends
+import warnings
+
+import dagster as dg
+
+# `backfill_policy=` is beta in Dagster 1.13 and warns at every code load; we use it deliberately (range runs).
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+
+from assets import documents, health, reference, scores, search, trends  # noqa: E402
 
 ALL_ASSETS = [
     reference.skill_taxonomy,

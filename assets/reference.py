@@ -17,7 +17,8 @@ REFERENCE_GROUP = "reference"
 
 def decode_taxonomy(table: pd.DataFrame) -> pd.DataFrame:
     """The warehouse stores aliases as JSON text; the domain code wants lists."""
-    decoded = table.copy()
+    # Row order from a database is not guaranteed; extraction ties must not depend on it.
+    decoded = table.sort_values("skill_id", kind="stable").reset_index(drop=True)
     decoded["aliases"] = decoded["aliases"].map(lambda raw: json.loads(raw) if isinstance(raw, str) else [])
     return decoded
 

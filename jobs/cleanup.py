@@ -14,10 +14,10 @@ class CleanupConfig(dg.Config):
     dry_run: bool = False  # report what would be removed, change nothing
 
 
-@dg.op(tags={"skillatlas/queue": "reference"})
+@dg.op(tags={"skillatlas/queue": "reference"}, out=dg.Out(dg.Nothing))
 def remove_orphaned_batches(
     context: dg.OpExecutionContext, config: CleanupConfig, warehouse: WarehouseResource
-) -> dg.Output[int]:
+) -> None:
     """Batches registered as partitions with no manifest rows (e.g. a manifest restored from backup) are
     removed from the partition list; rows in batch tables whose batch is no longer a partition are deleted."""
     partitions = set(context.instance.get_dynamic_partitions(upload_batches.name))
@@ -47,9 +47,9 @@ def remove_orphaned_batches(
             warehouse.replace_rows(table, warehouse.read_table(table).iloc[0:0], {column: keys})
         for key in orphan_partitions:
             context.instance.delete_dynamic_partition(upload_batches.name, key)
-    return dg.Output(
-        removed_rows,
-        metadata={"orphaned_partitions": len(orphan_partitions), "stale_rows": removed_rows, "dry_run": config.dry_run},
+    # Nothing output (no IO manager involved): the figures go to the step's metadata in the UI.
+    context.add_output_metadata(
+        {"orphaned_partitions": len(orphan_partitions), "stale_rows": removed_rows, "dry_run": config.dry_run}
     )
 
 

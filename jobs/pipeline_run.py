@@ -45,7 +45,7 @@ def _needs_reference(instance: dg.DagsterInstance) -> bool:
 
 def register_inbox(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
     """Evaluate the inbox sensor once, apply its partition requests, return its run requests."""
-    sensor = defs.get_sensor_def("inbox_sensor")
+    sensor = defs.resolve_sensor_def("inbox_sensor")
     with dg.build_sensor_context(instance=instance, resources=defs.resources, definitions=defs) as context:
         result = sensor(context)
     if isinstance(result, dg.SkipReason) or result is None:
