@@ -24,7 +24,14 @@ from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
-from resources.warehouse import WarehouseResource, utc_now_iso, write_frame
+from resources.warehouse import (
+    WarehouseResource,
+    delete_rows,
+    read_rows,
+    reflect_table,
+    utc_now_iso,
+    write_frame,
+)
 from skillatlas.errors import ItemError, classify_exception
 from skillatlas.parsing import parse_document
 from skillatlas.validation import validate_partition_key
@@ -56,40 +63,10 @@ def _checked_keys(keys: Iterable[str], what: str) -> list[str]:
     return out
 
 
-def _reflect(conn: sa.Connection, table: str) -> sa.Table | None:
-    if not sa.inspect(conn).has_table(table):
-        return None
-    return sa.Table(table, sa.MetaData(), autoload_with=conn)
-
-
-def _where(table: sa.Table, key: dict[str, Any]) -> list[Any]:
-    clauses = []
-    for column, value in key.items():
-        if isinstance(value, list | tuple | set):
-            clauses.append(table.c[column].in_(list(value)))
-        else:
-            clauses.append(table.c[column] == value)
-    return clauses
-
-
-def _read(conn: sa.Connection, table: str, key: dict[str, Any] | None = None) -> pd.DataFrame:
-    reflected = _reflect(conn, table)
-    if reflected is None:
-        return pd.DataFrame()
-    return pd.read_sql(sa.select(reflected).where(*_where(reflected, key or {})), conn)
-
-
-def _delete(conn: sa.Connection, table: str, key: dict[str, Any]) -> int:
-    reflected = _reflect(conn, table)
-    if reflected is None:
-        return 0
-    return conn.execute(sa.delete(reflected).where(*_where(reflected, key))).rowcount or 0
-
-
 def _archive_batch(conn: sa.Connection, batch_id: str, run_id: str) -> int:
     """Inside the caller's transaction: copy the batch's current skill rows to the history table under this
     run. First write wins: a retried step of the same run keeps the archive of the rows before the run."""
-    history = _reflect(conn, HISTORY_TABLE)
+    history = reflect_table(conn, HISTORY_TABLE)
     if history is not None:
         exists = conn.execute(
             sa.select(sa.func.count()).select_from(history).where(
@@ -98,7 +75,7 @@ def _archive_batch(conn: sa.Connection, batch_id: str, run_id: str) -> int:
         ).scalar_one()
         if exists:
             return 0
-    current = _read(conn, SKILLS_TABLE, {"batch_id": batch_id})
+    current = read_rows(conn, SKILLS_TABLE, {"batch_id": batch_id})
     if current.empty:
         return 0
     write_frame(conn, HISTORY_TABLE, current.assign(archived_by_run=run_id, archived_at=utc_now_iso()))
@@ -152,7 +129,7 @@ def _signature(rows: pd.DataFrame) -> set[tuple[Any, ...]]:
 def _ledger_update(conn: sa.Connection, frame: pd.DataFrame) -> None:
     """Replace the ledger rows of (asset, partition, item) with `frame` and keep the history."""
     for row in frame.itertuples(index=False):
-        _delete(conn, LEDGER_TABLE, {"asset": row.asset, "partition": row.partition, "item": row.item})
+        delete_rows(conn, LEDGER_TABLE, {"asset": row.asset, "partition": row.partition, "item": row.item})
     write_frame(conn, LEDGER_TABLE, frame)
     write_frame(conn, LEDGER_HISTORY_TABLE, frame)
 
@@ -275,7 +252,7 @@ def reextract_documents(
             continue
         with warehouse.engine.begin() as conn:
             archived = _archive_batch(conn, str(batch_id), context.run_id)
-            _delete(conn, SKILLS_TABLE, {"batch_id": str(batch_id), "doc_id": doc_ids})
+            delete_rows(conn, SKILLS_TABLE, {"batch_id": str(batch_id), "doc_id": doc_ids})
             write_frame(conn, SKILLS_TABLE, new)
         _materialize(
             context, SKILLS_TABLE, str(batch_id),
@@ -417,11 +394,11 @@ def retry_failed_items(
             continue
         with warehouse.engine.begin() as conn:
             if row.asset == TEXT_TABLE:
-                _delete(conn, TEXT_TABLE, {"doc_id": text_row["doc_id"]})
+                delete_rows(conn, TEXT_TABLE, {"doc_id": text_row["doc_id"]})
                 write_frame(conn, TEXT_TABLE, pd.DataFrame([text_row], columns=TEXT_COLUMNS))
-            _delete(conn, SKILLS_TABLE, {"doc_id": text_row["doc_id"]})
+            delete_rows(conn, SKILLS_TABLE, {"doc_id": text_row["doc_id"]})
             write_frame(conn, SKILLS_TABLE, rows)
-            _delete(conn, LEDGER_TABLE, {"partition": batch_id, "item": relpath, "asset": list(RETRYABLE_ASSETS)})
+            delete_rows(conn, LEDGER_TABLE, {"partition": batch_id, "item": relpath, "asset": list(RETRYABLE_ASSETS)})
         succeeded += 1
         counter = touched.setdefault(batch_id, Counter())
         counter["succeeded"] += 1
@@ -502,9 +479,9 @@ def rollback_extraction(
         ) from None
     restore = history[history["archived_by_run"] == source_run].drop(columns=["archived_by_run", "archived_at"])
     with warehouse.engine.begin() as conn:
-        current = _read(conn, SKILLS_TABLE, {"batch_id": batch_id})
+        current = read_rows(conn, SKILLS_TABLE, {"batch_id": batch_id})
         archived = _archive_batch(conn, batch_id, context.run_id)
-        _delete(conn, SKILLS_TABLE, {"batch_id": batch_id})
+        delete_rows(conn, SKILLS_TABLE, {"batch_id": batch_id})
         columns = list(current.columns) if not current.empty else list(restore.columns)
         write_frame(conn, SKILLS_TABLE, restore[[c for c in columns if c in restore.columns]])
     summary = {
@@ -558,7 +535,7 @@ def undo_skill_merge(
         raise _fail(f"skill {skill_id!r} is not merged: {detail}") from None
     newly_undone = int((updated["undone_at"].notna() & merge_map["undone_at"].isna()).sum())
     with warehouse.engine.begin() as conn:
-        _delete(conn, MERGE_MAP_TABLE, {})
+        delete_rows(conn, MERGE_MAP_TABLE, {})
         write_frame(conn, MERGE_MAP_TABLE, updated)
     summary = {"skill_id": skill_id, "rows_undone": newly_undone, "rows": len(updated)}
     _materialize(context, MERGE_MAP_TABLE, None, summary)

@@ -69,10 +69,37 @@ def redact_url(url: str) -> str:
         return "<unparseable warehouse url>"
 
 
-def _reflect(conn: sa.Connection, table: str) -> sa.Table | None:
+def reflect_table(conn: sa.Connection, table: str) -> sa.Table | None:
     if not sa.inspect(conn).has_table(table):
         return None
     return sa.Table(table, sa.MetaData(), autoload_with=conn)
+
+
+def key_clauses(table: sa.Table, key: Mapping[str, Any]) -> list[Any]:
+    """Equality (or IN for collections) clauses, as bound parameters."""
+    clauses: list[Any] = []
+    for column, value in key.items():
+        if isinstance(value, list | tuple | set):
+            clauses.append(table.c[column].in_(list(value)))
+        else:
+            clauses.append(table.c[column] == value)
+    return clauses
+
+
+def read_rows(conn: sa.Connection, table: str, key: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Rows of `table` matching `key` inside the caller's connection; empty when the table does not exist."""
+    reflected = reflect_table(conn, table)
+    if reflected is None:
+        return pd.DataFrame()
+    return pd.read_sql(sa.select(reflected).where(*key_clauses(reflected, key or {})), conn)
+
+
+def delete_rows(conn: sa.Connection, table: str, key: Mapping[str, Any]) -> int:
+    """Delete the rows matching `key` inside the caller's transaction; returns how many."""
+    reflected = reflect_table(conn, table)
+    if reflected is None:
+        return 0
+    return conn.execute(sa.delete(reflected).where(*key_clauses(reflected, key))).rowcount or 0
 
 
 def _partition_filter(table: sa.Table, dims: Sequence[TablePartitionDimension]) -> list[Any]:
@@ -104,7 +131,7 @@ class SqlAlchemyDbClient(DbClient[sa.Connection]):
         return None
 
     def delete_table_slice(self, context: Any, table_slice: TableSlice, connection: sa.Connection) -> None:  # type: ignore[override]
-        table = _reflect(connection, table_slice.table)
+        table = reflect_table(connection, table_slice.table)
         if table is None:
             return
         clauses = _partition_filter(table, table_slice.partition_dimensions or [])
@@ -140,7 +167,7 @@ def _check_scalar_columns(table: str, df: pd.DataFrame) -> None:
 def write_frame(conn: sa.Connection, table: str, df: pd.DataFrame) -> None:
     """Append `df` to `table` inside the caller's transaction, creating the table if needed."""
     _check_scalar_columns(table, df)
-    existing = _reflect(conn, table)
+    existing = reflect_table(conn, table)
     if existing is not None:
         missing = [c for c in df.columns if c not in existing.c]
         if missing:
@@ -166,7 +193,7 @@ class PandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         }
 
     def load_input(self, context: dg.InputContext, table_slice: TableSlice, connection: Any) -> pd.DataFrame:
-        table = _reflect(connection, table_slice.table)
+        table = reflect_table(connection, table_slice.table)
         if table is None:
             raise dg.Failure(
                 description=(
@@ -222,29 +249,12 @@ class WarehouseResource(dg.ConfigurableResource):
     def read_table(self, table: str, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Rows of `table` (empty frame when the table does not exist), filtered by equality/IN."""
         with self.engine.connect() as conn:
-            reflected = _reflect(conn, table)
-            if reflected is None:
-                return pd.DataFrame()
-            statement = sa.select(reflected)
-            for column, value in (where or {}).items():
-                if isinstance(value, list | tuple | set):
-                    statement = statement.where(reflected.c[column].in_(list(value)))
-                else:
-                    statement = statement.where(reflected.c[column] == value)
-            return pd.read_sql(statement, conn)
+            return read_rows(conn, table, where)
 
     def replace_rows(self, table: str, df: pd.DataFrame, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key` and insert `df`, in one transaction."""
         with self.engine.begin() as conn:
-            reflected = _reflect(conn, table)
-            if reflected is not None:
-                statement = sa.delete(reflected)
-                for column, value in key.items():
-                    if isinstance(value, list | tuple | set):
-                        statement = statement.where(reflected.c[column].in_(list(value)))
-                    else:
-                        statement = statement.where(reflected.c[column] == value)
-                conn.execute(statement)
+            delete_rows(conn, table, key)
             write_frame(conn, table, df)
 
     def append_rows(self, table: str, df: pd.DataFrame) -> None:

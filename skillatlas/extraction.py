@@ -279,7 +279,11 @@ class OfflineExtractor:
 
     def __init__(self, taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | None = None,
                  taxonomy_vectors: np.ndarray | None = None, *, min_confidence: float = 0.5,
-                 canonical: bool = True) -> None:
+                 canonical: bool = True, max_span_tokens: int = MAX_SPAN_TOKENS) -> None:
+        if not 1 <= max_span_tokens <= MAX_SPAN_TOKENS:
+            raise ValueError(f"max_span_tokens must be between 1 and {MAX_SPAN_TOKENS}, got {max_span_tokens}")
+        # Shorter candidate windows mean fewer texts to embed per sentence (speed vs. recall of long skills).
+        self.max_span_tokens = max_span_tokens
         self.taxonomy = taxonomy
         self.embedder = embedder
         self.min_confidence = float(min_confidence)
@@ -308,7 +312,8 @@ class OfflineExtractor:
                                                 tech_ids=tech_ids)
         fp = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:10]
         model = embedder.model_version if embedder is not None else "phrase-only"
-        self.version = f"offline-1.0:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}"
+        spans = f":spans{max_span_tokens}" if max_span_tokens != MAX_SPAN_TOKENS else ""
+        self.version = f"offline-1.0:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}{spans}"
 
         self.vectors: np.ndarray | None = None
         if embedder is not None:
@@ -387,7 +392,7 @@ class OfflineExtractor:
             texts.append(text[s:e])
             offsets.append((s, e))
             penalty.append(0.0)
-            for a, b in candidate_spans(text, s, e):
+            for a, b in candidate_spans(text, s, e, max_tokens=self.max_span_tokens):
                 if (a, b) != (s, e):
                     texts.append(text[a:b])
                     offsets.append((a, b))
