@@ -33,6 +33,15 @@ class ExtractorResource(dg.ConfigurableResource):
     mode: str = Field(default="offline", description="offline | openai | cascade")
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     semantic: bool = Field(default=True, description="Use the MiniLM semantic matcher besides phrase matching")
+    max_span_tokens: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description=(
+            "Longest sentence window embedded by the semantic matcher. 2 is ~1.7x faster than 4 for a small "
+            "loss (R-Precision@5 0.756 vs 0.774 on the TECH validation set)"
+        ),
+    )
     cascade_threshold: float = Field(
         default=0.75, ge=0.0, le=1.0, description="Documents whose best offline confidence is below go to the LLM"
     )
@@ -50,7 +59,7 @@ class ExtractorResource(dg.ConfigurableResource):
         from skillatlas.embeddings import MiniLMEmbedder
         from skillatlas.extraction import OfflineExtractor
 
-        key = f"offline:{taxonomy_fingerprint(taxonomy)}:{self.semantic}:{self.min_confidence}"
+        key = f"offline:{taxonomy_fingerprint(taxonomy)}:{self.semantic}:{self.min_confidence}:{self.max_span_tokens}"
         with _LOCK:
             if key not in _CACHE:
                 embedder = MiniLMEmbedder() if self.semantic and vectors is not None else None
@@ -59,6 +68,7 @@ class ExtractorResource(dg.ConfigurableResource):
                     embedder=embedder,
                     taxonomy_vectors=vectors if embedder is not None else None,
                     min_confidence=self.min_confidence,
+                    max_span_tokens=self.max_span_tokens,
                 )
             return _CACHE[key]
 

@@ -156,11 +156,16 @@ class ExtractorUnavailable(RuntimeError):
     """The requested extractor cannot be built (missing module, API key, ...)."""
 
 
-def _build_extractor(kind: str) -> Any:
-    from skillatlas.extraction import get_offline_extractor
+def _build_extractor(kind: str, max_span_tokens: int | None = None) -> Any:
+    from skillatlas.extraction import MAX_SPAN_TOKENS, OfflineExtractor, get_offline_extractor
 
     if kind == "offline":
-        return get_offline_extractor(semantic=True)
+        if max_span_tokens is None or max_span_tokens == MAX_SPAN_TOKENS:
+            return get_offline_extractor(semantic=True)
+        from skillatlas.embeddings import get_embedder
+        from skillatlas.taxonomy import load_taxonomy
+
+        return OfflineExtractor(load_taxonomy(), get_embedder(), max_span_tokens=max_span_tokens)
     try:
         from skillatlas.llm import build_extractor_from_env
     except ImportError as exc:
@@ -200,8 +205,8 @@ def _cmd_eval_extraction(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        extractor = _build_extractor(args.extractor)
-    except ExtractorUnavailable as exc:
+        extractor = _build_extractor(args.extractor, args.max_span_tokens)
+    except (ExtractorUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = evaluate_extractor(extractor, gold, skill_label_map(load_taxonomy()))
@@ -225,4 +230,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", help="CSV with sentence,span,sub_span,label or sentence,label")
     p.add_argument("--extractor", choices=["offline", "openai", "cascade"], default="offline")
     p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument("--max-span-tokens", type=int, default=None,
+                   help="offline: longest sentence window embedded (1-4; default 4; the pipeline uses 2)")
     p.set_defaults(func=_cmd_eval_extraction)
