@@ -32,6 +32,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
         "artifacts": ArtifactStore(root=str(settings.data_dir / "artifacts")),
         "extractor": ExtractorResource(
             mode=settings.extractor,
+            semantic=settings.semantic,
             openai_api_key=dg.EnvVar("OPENAI_API_KEY") if settings.extractor != "offline" else None,
             openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
             cache_dir=str(settings.data_dir / "artifacts"),

@@ -30,6 +30,7 @@ class Settings:
     max_file_bytes: int
     batch_size: int
     extractor: str
+    semantic: bool = True  # MiniLM semantic matching besides phrase matching (SKILLATLAS_SEMANTIC=0: phrase only)
 
 
 def _int_env(name: str, default: int, *, low: int, high: int) -> int:
@@ -71,4 +72,16 @@ def load_settings() -> Settings:
         max_file_bytes=_int_env("SKILLATLAS_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, low=1, high=2_000_000_000),
         batch_size=_int_env("SKILLATLAS_BATCH_SIZE", 100, low=1, high=100),
         extractor=extractor,
+        semantic=_bool_env("SKILLATLAS_SEMANTIC", True),
     )
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")

@@ -24,11 +24,11 @@ Overlaps are resolved greedily: the longest hit (in tokens, then characters) win
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import chain
+from operator import itemgetter
 
 import ahocorasick
 
@@ -126,25 +126,48 @@ def normalise_phrase(text: str) -> str:
     return " ".join(normalise_token(text[s:e]) for s, e in tokenize(text))
 
 
-_GROUP = re.Match.group
-_PLUS_ONE = (1).__add__
+# (separator, token) pairs: the lazy ``.*?`` stops at the same leftmost token as ``_TOKEN_RE.finditer`` and also
+# returns the skipped characters, so token offsets follow from string lengths alone (no per-match Python calls).
+# ``|\Z`` lets trailing separators match once (as a pair with an empty token, dropped by the caller) instead of
+# being rescanned from every position (quadratic).
+_SEP_TOKEN_RE = re.compile(r"(?s)(.*?)(" + _TOKEN_RE.pattern + r"|\Z)", re.UNICODE)
+# tokens of the space-joined, casefolded token string whose normalisation can differ from their casefold: every
+# rule of normalise_token strips a final "s" - "'s" at any length, plural endings only from 4 characters and not
+# after s/u/i/y/a/o ("class", "status", "analysis", "keys", "atlas", "kudos" stay as they are)
+_MAYBE_PLURAL_RE = re.compile(r"(?<= )([^ ]*'s|[^ ]{2,}[^ suiyao']s)(?= )")  # split: odd items
+_SECOND = itemgetter(1)
+_SpanLookup = Sequence[tuple[int, int]] | Mapping[int, tuple[int, int]]  # token index -> span
 
 
-class _LazySpans(Sequence[tuple[int, int]]):
-    """Token character spans computed on access (most tokens of a document are never needed)."""
+class _Spans(Sequence[tuple[int, int]]):
+    """Token character spans from the (separator, token) lengths, computed on access from a moving cursor
+    (hits are local and arrive roughly in text order, so only a few lengths are summed per access)."""
 
-    __slots__ = ("_matches",)
+    __slots__ = ("_k", "_p", "_pairs")
 
-    def __init__(self, matches: list[re.Match[str]]) -> None:
-        self._matches = matches
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+        self._k = 0  # cursor: pair index ...
+        self._p = 0  # ... and the character offset where that pair (its separator) begins
 
     def __len__(self) -> int:
-        return len(self._matches)
+        return len(self._pairs)
 
     def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return [m.span() for m in self._matches[i]]
-        return self._matches[i].span()
+        pairs = self._pairs
+        if not isinstance(i, int):
+            return [self[k] for k in range(*i.indices(len(pairs)))]
+        if i < 0:
+            i += len(pairs)
+        sep, tok = pairs[i]  # IndexError as for a list
+        k = self._k
+        if i >= k:
+            p = self._p + sum(map(len, chain.from_iterable(pairs[k:i])))
+        else:
+            p = self._p - sum(map(len, chain.from_iterable(pairs[i:k])))
+        self._k, self._p = i, p
+        start = p + len(sep)
+        return start, start + len(tok)
 
 
 @dataclass(frozen=True)
@@ -277,25 +300,39 @@ class PhraseMatcher:
         """All accepted alias hits in ``text`` (overlaps resolved: longest wins), sorted by position."""
         if not self.size or not text:
             return []
-        # hot path: per-token work stays in C (finditer, map, join, accumulate); offsets are read lazily
-        matches = list(_TOKEN_RE.finditer(text))
-        if not matches:
+        # hot path: per-token work stays in C (findall, join, casefold, one regex pass for plural endings);
+        # only tokens ending in "s" go through normalise_token, offsets are computed lazily
+        pairs = _SEP_TOKEN_RE.findall(text)
+        while pairs and not pairs[-1][1]:  # trailing separators (matched by the \Z alternative)
+            pairs.pop()
+        if not pairs:
             return []
-        parts = list(map(normalise_token, map(_GROUP, matches)))
-        joined = " " + " ".join(parts) + " "
-        # index of the space after token i in `joined`; every key starts and ends with a space, so a hit
-        # always ends on one of these positions (word boundaries by construction)
-        after = list(accumulate(map(_PLUS_ONE, map(len, parts))))
-        spans = _LazySpans(matches)
+        toks = list(map(_SECOND, pairs))
+        # casefold works per character, so casefolding the joined string = casefolding every token
+        joined = (" " + " ".join(toks) + " ").casefold().replace("’", "'")
+        chunks = _MAYBE_PLURAL_RE.split(joined)
+        if len(chunks) > 1:
+            chunks[1::2] = map(normalise_token, chunks[1::2])  # normalise_token is idempotent on casefolded text
+            joined = "".join(chunks)
+        spans = _Spans(pairs)
 
         raw: list[tuple[int, int, AliasRule]] = []  # (first token, last token, rule)
+        # every key starts and ends with a space, so a hit ends on the space after a token (word boundaries by
+        # construction); tokens contain no spaces, so the token index is the number of spaces before the hit
+        pos = n_spaces = 0
+        count = joined.count
         for end_idx, (n_tokens, bucket) in self._automaton.iter(joined):
-            last = bisect_left(after, end_idx)
+            if end_idx >= pos:
+                n_spaces += count(" ", pos, end_idx)
+            else:
+                n_spaces -= count(" ", end_idx, pos)
+            pos = end_idx
+            last = n_spaces - 1
             first = last - n_tokens + 1
             for rule, surface in bucket:
-                if rule.case_sensitive and tuple(m.group() for m in matches[first:last + 1]) != surface:
+                if rule.case_sensitive and tuple(toks[first:last + 1]) != surface:
                     continue
-                if rule.exact_form and matches[first].group().casefold().replace("’", "'") != \
+                if rule.exact_form and toks[first].casefold().replace("’", "'") != \
                         surface[0].casefold().replace("’", "'"):
                     continue
                 if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
@@ -303,8 +340,10 @@ class PhraseMatcher:
                 raw.append((first, last, rule))
         if not raw:
             return []
+        # spans of the hit tokens, computed in text order (one pass of the cursor) and then looked up by index
+        spans = {i: spans[i] for i in sorted({i for f, la, _ in raw for i in (f, la)})}
         if any(r.needs_context for _, _, r in raw):
-            raw = self._check_context(text, spans, parts, raw)
+            raw = self._check_context(text, spans, toks, raw)
         accepted = raw
         if resolve_overlaps:
             accepted = self._resolve(accepted, spans)
@@ -313,7 +352,7 @@ class PhraseMatcher:
         hits.sort(key=lambda h: (h.start, -h.end, h.skill_id))
         return hits
 
-    def _check_context(self, text: str, spans: Sequence[tuple[int, int]], parts: Sequence[str],
+    def _check_context(self, text: str, spans: _SpanLookup, parts: Sequence[str],
                        raw: list[tuple[int, int, AliasRule]]) -> list[tuple[int, int, AliasRule]]:
         """Keep 1-2 letter names ('R', 'C', 'Go') only with a technical context in the same sentence: another
         technology hit or a cue word ("programming", "language", "statistics"...)."""
@@ -342,7 +381,7 @@ class PhraseMatcher:
         return start, min(ends) if ends else len(text)
 
     @staticmethod
-    def _resolve(items: list[tuple[int, int, AliasRule]], spans: Sequence[tuple[int, int]]
+    def _resolve(items: list[tuple[int, int, AliasRule]], spans: _SpanLookup
                  ) -> list[tuple[int, int, AliasRule]]:
         """Longest match wins; every skill of a winning span is kept (same surface, several skills)."""
         by_span: dict[tuple[int, int], list[AliasRule]] = {}
@@ -363,7 +402,7 @@ class PhraseMatcher:
         return out
 
     @staticmethod
-    def _is_sentence_initial(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
+    def _is_sentence_initial(text: str, spans: _SpanLookup, i: int) -> bool:
         if i == 0:
             return True
         j = spans[i][0] - 1
