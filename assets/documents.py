@@ -2,6 +2,7 @@
 
 
 from collections import Counter
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -123,6 +124,26 @@ def document_text(
     return out
 
 
+def skill_rows(doc: Any, mentions: list[Any], version: str) -> list[dict[str, object]]:
+    """The `document_skills` rows of one document (also written by the operator jobs)."""
+    return [
+        {
+            "batch_id": doc.batch_id,
+            "doc_id": doc.doc_id,
+            "kind": doc.kind,
+            "skill_id": m.skill_id,
+            "label": m.label,
+            "confidence": float(m.confidence),
+            "method": m.method,
+            "evidence_start": int(m.start),
+            "evidence_end": int(m.end),
+            "evidence": m.evidence[:500],
+            "extractor_version": version,
+        }
+        for m in mentions
+    ]
+
+
 def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[str], run_id: str) -> int:
     """Copy the batches' current skill rows to `document_skills_history` before they are replaced, so the
     rollback job can restore them. Idempotent per (run, batch): a retried step archives once."""
@@ -181,22 +202,7 @@ def document_skills(
             continue
         if not mentions:
             no_skills += 1
-        for m in mentions:
-            rows.append(
-                {
-                    "batch_id": doc.batch_id,
-                    "doc_id": doc.doc_id,
-                    "kind": doc.kind,
-                    "skill_id": m.skill_id,
-                    "label": m.label,
-                    "confidence": float(m.confidence),
-                    "method": m.method,
-                    "evidence_start": int(m.start),
-                    "evidence_end": int(m.end),
-                    "evidence": m.evidence[:500],
-                    "extractor_version": version,
-                }
-            )
+        rows.extend(skill_rows(doc, mentions, version))
     record_failures(context, warehouse, "document_skills", keys, failures)
     out = pd.DataFrame(rows, columns=SKILL_COLUMNS)
     archive_previous_extraction(warehouse, keys, context.run.run_id)

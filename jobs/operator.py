@@ -16,7 +16,14 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from assets.documents import HISTORY_TABLE, MANIFEST_TABLE, SKILL_COLUMNS, STEP_RETRY, TEXT_COLUMNS
+from assets.documents import (
+    HISTORY_TABLE,
+    MANIFEST_TABLE,
+    SKILL_COLUMNS,
+    STEP_RETRY,
+    TEXT_COLUMNS,
+    skill_rows,
+)
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
 from assets.ledger import ItemFailure as LedgerItem
@@ -97,23 +104,7 @@ def _build_extractor(
 
 
 def _skill_rows(engine: Any, version: str, doc: Any) -> list[dict[str, object]]:
-    """The document_skills rows of one document (same shape as the `document_skills` asset writes)."""
-    return [
-        {
-            "batch_id": doc.batch_id,
-            "doc_id": doc.doc_id,
-            "kind": doc.kind,
-            "skill_id": m.skill_id,
-            "label": m.label,
-            "confidence": float(m.confidence),
-            "method": m.method,
-            "evidence_start": int(m.start),
-            "evidence_end": int(m.end),
-            "evidence": m.evidence[:500],
-            "extractor_version": version,
-        }
-        for m in engine.extract(doc.text)
-    ]
+    return skill_rows(doc, engine.extract(doc.text), version)
 
 
 def _signature(rows: pd.DataFrame) -> set[tuple[Any, ...]]:

@@ -27,8 +27,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
-from operator import itemgetter
 
 import ahocorasick
 
@@ -126,48 +124,25 @@ def normalise_phrase(text: str) -> str:
     return " ".join(normalise_token(text[s:e]) for s, e in tokenize(text))
 
 
-# (separator, token) pairs: the lazy ``.*?`` stops at the same leftmost token as ``_TOKEN_RE.finditer`` and also
-# returns the skipped characters, so token offsets follow from string lengths alone (no per-match Python calls).
-# ``|\Z`` lets trailing separators match once (as a pair with an empty token, dropped by the caller) instead of
-# being rescanned from every position (quadratic).
-_SEP_TOKEN_RE = re.compile(r"(?s)(.*?)(" + _TOKEN_RE.pattern + r"|\Z)", re.UNICODE)
-# tokens of the space-joined, casefolded token string whose normalisation can differ from their casefold: every
-# rule of normalise_token strips a final "s" - "'s" at any length, plural endings only from 4 characters and not
-# after s/u/i/y/a/o ("class", "status", "analysis", "keys", "atlas", "kudos" stay as they are)
-_MAYBE_PLURAL_RE = re.compile(r"(?<= )([^ ]*'s|[^ ]{2,}[^ suiyao']s)(?= )")  # split: odd items
-_SECOND = itemgetter(1)
-_SpanLookup = Sequence[tuple[int, int]] | Mapping[int, tuple[int, int]]  # token index -> span
+_GROUP = re.Match.group
+_SpanLookup = Sequence[tuple[int, int]] | Mapping[int, tuple[int, int]]  # token index -> (start, end)
 
 
-class _Spans(Sequence[tuple[int, int]]):
-    """Token character spans from the (separator, token) lengths, computed on access from a moving cursor
-    (hits are local and arrive roughly in text order, so only a few lengths are summed per access)."""
+class _LazySpans(Sequence[tuple[int, int]]):
+    """Token character spans computed on access (most tokens of a document are never needed)."""
 
-    __slots__ = ("_k", "_p", "_pairs")
+    __slots__ = ("_matches",)
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._pairs = pairs
-        self._k = 0  # cursor: pair index ...
-        self._p = 0  # ... and the character offset where that pair (its separator) begins
+    def __init__(self, matches: list[re.Match[str]]) -> None:
+        self._matches = matches
 
     def __len__(self) -> int:
-        return len(self._pairs)
+        return len(self._matches)
 
     def __getitem__(self, i):  # type: ignore[override]
-        pairs = self._pairs
-        if not isinstance(i, int):
-            return [self[k] for k in range(*i.indices(len(pairs)))]
-        if i < 0:
-            i += len(pairs)
-        sep, tok = pairs[i]  # IndexError as for a list
-        k = self._k
-        if i >= k:
-            p = self._p + sum(map(len, chain.from_iterable(pairs[k:i])))
-        else:
-            p = self._p - sum(map(len, chain.from_iterable(pairs[i:k])))
-        self._k, self._p = i, p
-        start = p + len(sep)
-        return start, start + len(tok)
+        if isinstance(i, slice):
+            return [m.span() for m in self._matches[i]]
+        return self._matches[i].span()
 
 
 @dataclass(frozen=True)
@@ -300,25 +275,18 @@ class PhraseMatcher:
         """All accepted alias hits in ``text`` (overlaps resolved: longest wins), sorted by position."""
         if not self.size or not text:
             return []
-        # hot path: per-token work stays in C (findall, join, casefold, one regex pass for plural endings);
-        # only tokens ending in "s" go through normalise_token, offsets are computed lazily
-        pairs = _SEP_TOKEN_RE.findall(text)
-        while pairs and not pairs[-1][1]:  # trailing separators (matched by the \Z alternative)
-            pairs.pop()
-        if not pairs:
+        # hot path: per-token work stays in C (finditer, map, join, accumulate); offsets are read lazily
+        matches = list(_TOKEN_RE.finditer(text))
+        if not matches:
             return []
-        toks = list(map(_SECOND, pairs))
-        # casefold works per character, so casefolding the joined string = casefolding every token
-        joined = (" " + " ".join(toks) + " ").casefold().replace("’", "'")
-        chunks = _MAYBE_PLURAL_RE.split(joined)
-        if len(chunks) > 1:
-            chunks[1::2] = map(normalise_token, chunks[1::2])  # normalise_token is idempotent on casefolded text
-            joined = "".join(chunks)
-        spans = _Spans(pairs)
+        parts = list(map(normalise_token, map(_GROUP, matches)))
+        joined = " " + " ".join(parts) + " "
+        spans = _LazySpans(matches)
 
         raw: list[tuple[int, int, AliasRule]] = []  # (first token, last token, rule)
-        # every key starts and ends with a space, so a hit ends on the space after a token (word boundaries by
-        # construction); tokens contain no spaces, so the token index is the number of spaces before the hit
+        # every key starts and ends with a space, so a hit always ends on the space after a token (word
+        # boundaries by construction); tokens contain no spaces, so the index of that token is the number of
+        # spaces before the hit minus one (counted incrementally: hits arrive in text order)
         pos = n_spaces = 0
         count = joined.count
         for end_idx, (n_tokens, bucket) in self._automaton.iter(joined):
@@ -330,9 +298,9 @@ class PhraseMatcher:
             last = n_spaces - 1
             first = last - n_tokens + 1
             for rule, surface in bucket:
-                if rule.case_sensitive and tuple(toks[first:last + 1]) != surface:
+                if rule.case_sensitive and tuple(map(_GROUP, matches[first:last + 1])) != surface:
                     continue
-                if rule.exact_form and toks[first].casefold().replace("’", "'") != \
+                if rule.exact_form and matches[first].group().casefold().replace("’", "'") != \
                         surface[0].casefold().replace("’", "'"):
                     continue
                 if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
@@ -340,10 +308,10 @@ class PhraseMatcher:
                 raw.append((first, last, rule))
         if not raw:
             return []
-        # spans of the hit tokens, computed in text order (one pass of the cursor) and then looked up by index
-        spans = {i: spans[i] for i in sorted({i for f, la, _ in raw for i in (f, la)})}
+        # spans of the hit tokens only, as a plain dict (C-level lookups in the steps below)
+        spans = {i: matches[i].span() for i in {i for f, la, _ in raw for i in (f, la)}}
         if any(r.needs_context for _, _, r in raw):
-            raw = self._check_context(text, spans, toks, raw)
+            raw = self._check_context(text, spans, parts, raw)
         accepted = raw
         if resolve_overlaps:
             accepted = self._resolve(accepted, spans)
