@@ -96,21 +96,7 @@ def document_text(
             error = classify_exception(exc)
             failures.append(ItemFailure(item.batch_id, item.relpath, str(error.kind), error.message, error.transient))
             continue
-        rows.append(
-            {
-                "batch_id": item.batch_id,
-                "doc_id": item.doc_id,
-                "relpath": item.relpath,
-                "kind": item.kind,
-                "format": parsed.format,
-                "title": parsed.title or item.relpath.rsplit("/", 1)[-1],
-                "posted_date": parsed.posted_date.isoformat() if parsed.posted_date else None,
-                "sha256": item.sha256,
-                "char_count": len(parsed.text),
-                "truncated": bool(getattr(parsed, "truncated", False)),
-                "text": parsed.text,
-            }
-        )
+        rows.append(text_row(item, parsed))
     record_failures(context, warehouse, "document_text", keys, failures)
     out = pd.DataFrame(rows, columns=TEXT_COLUMNS)
     context.add_output_metadata(
@@ -122,6 +108,23 @@ def document_text(
         }
     )
     return out
+
+
+def text_row(item: Any, parsed: Any) -> dict[str, object]:
+    """The `document_text` row of one parsed manifest item (also written by the operator jobs)."""
+    return {
+        "batch_id": item.batch_id,
+        "doc_id": item.doc_id,
+        "relpath": item.relpath,
+        "kind": item.kind,
+        "format": parsed.format,
+        "title": parsed.title or item.relpath.rsplit("/", 1)[-1],
+        "posted_date": parsed.posted_date.isoformat() if parsed.posted_date else None,
+        "sha256": item.sha256,
+        "char_count": len(parsed.text),
+        "truncated": bool(getattr(parsed, "truncated", False)),
+        "text": parsed.text,
+    }
 
 
 def skill_rows(doc: Any, mentions: list[Any], version: str) -> list[dict[str, object]]:

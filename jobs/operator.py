@@ -23,6 +23,7 @@ from assets.documents import (
     STEP_RETRY,
     TEXT_COLUMNS,
     skill_rows,
+    text_row,
 )
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
@@ -295,22 +296,6 @@ class RetryFailedConfig(dg.Config):
     asset: str = ""  # only failures of this asset: document_text or document_skills (default: both)
 
 
-def _text_row(item: Any, parsed: Any) -> dict[str, object]:
-    return {
-        "batch_id": item.batch_id,
-        "doc_id": item.doc_id,
-        "relpath": item.relpath,
-        "kind": item.kind,
-        "format": parsed.format,
-        "title": parsed.title or item.relpath.rsplit("/", 1)[-1],
-        "posted_date": parsed.posted_date.isoformat() if parsed.posted_date else None,
-        "sha256": item.sha256,
-        "char_count": len(parsed.text),
-        "truncated": bool(getattr(parsed, "truncated", False)),
-        "text": parsed.text,
-    }
-
-
 @dg.op(tags={"skillatlas/queue": "ingest"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
 def retry_failed_items(
     context: dg.OpExecutionContext,
@@ -358,13 +343,13 @@ def retry_failed_items(
                     raise ItemError("file_not_found", f"{relpath} is not in the manifest of batch {batch_id}")
                 item = next(manifest.itertuples(index=False))
                 parsed = parse_document(inbox.resolve(relpath), max_bytes=inbox.max_file_bytes)
-                text_row = _text_row(item, parsed)
+                doc_row = text_row(item, parsed)
             else:
                 found = warehouse.read_table(TEXT_TABLE, {"batch_id": batch_id, "relpath": relpath})
                 if found.empty:
                     raise ItemError("file_not_found", f"{relpath} has no document_text row in batch {batch_id}")
-                text_row = found.iloc[0].to_dict()
-            doc = SimpleNamespace(**text_row)
+                doc_row = found.iloc[0].to_dict()
+            doc = SimpleNamespace(**doc_row)
             rows = pd.DataFrame(_skill_rows(engine, version, doc), columns=SKILL_COLUMNS)
         except dg.Failure:
             raise
@@ -385,9 +370,9 @@ def retry_failed_items(
             continue
         with warehouse.engine.begin() as conn:
             if row.asset == TEXT_TABLE:
-                delete_rows(conn, TEXT_TABLE, {"doc_id": text_row["doc_id"]})
-                write_frame(conn, TEXT_TABLE, pd.DataFrame([text_row], columns=TEXT_COLUMNS))
-            delete_rows(conn, SKILLS_TABLE, {"doc_id": text_row["doc_id"]})
+                delete_rows(conn, TEXT_TABLE, {"doc_id": doc_row["doc_id"]})
+                write_frame(conn, TEXT_TABLE, pd.DataFrame([doc_row], columns=TEXT_COLUMNS))
+            delete_rows(conn, SKILLS_TABLE, {"doc_id": doc_row["doc_id"]})
             write_frame(conn, SKILLS_TABLE, rows)
             delete_rows(conn, LEDGER_TABLE, {"partition": batch_id, "item": relpath, "asset": list(RETRYABLE_ASSETS)})
         succeeded += 1
