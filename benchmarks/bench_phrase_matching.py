@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skillatlas.paths import SAMPLE_INBOX  # noqa: E402
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA", "/work/shared/data"))
+RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 DEFAULT_SKILLSPAN = RAW_DATA / "job_postings_skillspan"
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA", "/work/shared/data"))
+RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def load_sentences(n: int) -> list[str]:

@@ -16,12 +16,10 @@ punctuation, simple plural stripping), the same normalisation the phrase matcher
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
@@ -239,44 +237,9 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
     return out
 
 
-def _raw_data_dir() -> Path:
-    return Path(os.environ.get("SKILLATLAS_RAW_DATA", "/work/shared/data"))
-
-
-def _raw_esco_skills() -> pd.DataFrame:
-    raw = pd.read_csv(_raw_data_dir() / "esco" / "skills_en.csv", dtype=str, keep_default_na=False)
-    return pd.DataFrame({
-        "esco_uri": raw["conceptUri"],
-        "preferred_label": raw["preferredLabel"],
-        "alt_labels": [[a.strip() for a in s.split("\n") if a.strip()] for s in raw["altLabels"]],
-        "skill_type": raw["skillType"].replace("", None),
-        "reuse_level": raw["reuseLevel"].replace("", None),
-        "description": raw["description"].str.strip(),
-    })
-
-
-def _raw_onet_tech() -> pd.DataFrame:
-    raw = pd.read_csv(_raw_data_dir() / "onet" / "Technology Skills.txt", sep="\t", dtype=str)
-    return pd.DataFrame({
-        "soc_code": raw["O*NET-SOC Code"], "example": raw["Example"], "commodity_code": raw["Commodity Code"],
-        "commodity_title": raw["Commodity Title"], "hot_technology": raw["Hot Technology"].eq("Y"),
-        "in_demand": raw["In Demand"].eq("Y"),
-    })
-
-
 @lru_cache(maxsize=1)
 def load_taxonomy() -> pd.DataFrame:
-    """The taxonomy built from the shipped reference data (cached; treat as read-only).
+    """The taxonomy built from the shipped reference data (cached; treat as read-only)."""
+    from skillatlas.reference import load_esco_skills, load_onet_technology_skills
 
-    Uses :mod:`skillatlas.reference`; if the reference tables are unavailable and ``SKILLATLAS_RAW_DATA``
-    (default ``/work/shared/data``) holds the raw ESCO/O*NET files, those are read instead.
-    """
-    try:
-        from skillatlas.reference import load_esco_skills, load_onet_technology_skills
-
-        esco, tech = load_esco_skills(), load_onet_technology_skills()
-    except Exception:
-        if not (_raw_data_dir() / "esco" / "skills_en.csv").is_file():
-            raise
-        esco, tech = _raw_esco_skills(), _raw_onet_tech()
-    return build_taxonomy(esco, tech)
+    return build_taxonomy(load_esco_skills(), load_onet_technology_skills())
