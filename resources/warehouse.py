@@ -177,7 +177,9 @@ def write_frame(conn: sa.Connection, table: str, df: pd.DataFrame) -> None:
             )
     if df.empty and existing is not None:
         return
-    df.to_sql(table, conn, if_exists="append", index=False, chunksize=5000, method="multi")
+    # Multi-row INSERTs bind rows x columns parameters: stay under SQLite's 32,766 and PostgreSQL's 65,535.
+    chunksize = max(1, min(5000, 30_000 // max(1, len(df.columns))))
+    df.to_sql(table, conn, if_exists="append", index=False, chunksize=chunksize, method="multi")
 
 
 class PandasTypeHandler(DbTypeHandler[pd.DataFrame]):

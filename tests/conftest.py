@@ -124,3 +124,27 @@ def postgres_url() -> str:
     except Exception as exc:  # noqa: BLE001
         require(False, f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc}")
     return POSTGRES_URL
+
+
+def run_sample_pipeline(root: Path, reference_state: Path, resources_override: dict | None = None):
+    """The whole sample corpus (plus one broken upload) through the sensor and the jobs, phrase matching only.
+    Returns (defs, instance context manager result, warehouse, ok, inbox); the caller owns the instance."""
+    from definitions import build_definitions
+    from jobs.pipeline_run import run_pipeline
+
+    inbox = root / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    (inbox / "jobs" / "broken.pdf").write_bytes(b"%PDF-1.4\n% truncated upload")
+    shutil.copytree(reference_state, root / "data")  # taxonomy, vectors, occupations: built once per session
+    resources = make_resources(root / "data", inbox, semantic=False, **(resources_override or {}))
+    defs = build_definitions(resources)
+    return defs, resources, inbox, run_pipeline
+
+
+@pytest.fixture(scope="session")
+def sample_pipeline(tmp_path_factory: pytest.TempPathFactory, reference_state: Path):
+    """The sample corpus end to end on the embedded (SQLite) warehouse, shared by the end-to-end tests."""
+    defs, resources, inbox, run_pipeline = run_sample_pipeline(tmp_path_factory.mktemp("e2e"), reference_state)
+    with dg.instance_for_test() as instance:
+        ok = run_pipeline(defs, instance, reference=False)
+        yield defs, instance, resources["warehouse"], ok, inbox

@@ -1,33 +1,20 @@
 """The whole sample corpus, through the inbox sensor and the jobs, on a temporary instance — twice, to show
 that a second run processes nothing twice and leaves every table the same size."""
 
-import shutil
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from definitions import build_definitions
 from jobs.pipeline_run import run_pipeline
 from jobs.summary import summary_lines
-from tests.conftest import SAMPLE_INBOX, make_resources
+from tests.conftest import SAMPLE_INBOX
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory, reference_state: Path):
-    root = tmp_path_factory.mktemp("e2e")
-    shutil.copytree(reference_state, root / "data")  # taxonomy, vectors, occupations: built once per session
-    inbox = root / "inbox"
-    shutil.copytree(SAMPLE_INBOX, inbox)
-    bad = inbox / "jobs" / "broken.pdf"
-    bad.write_bytes(b"%PDF-1.4\n% truncated upload")
-    resources = make_resources(root / "data", inbox, semantic=False)
-    defs = build_definitions(resources)
-    with dg.instance_for_test() as instance:
-        ok = run_pipeline(defs, instance, reference=False)
-        yield defs, instance, resources["warehouse"], ok, inbox
+def pipeline(sample_pipeline):
+    return sample_pipeline
 
 
 def test_pipeline_succeeds_and_records_the_bad_file(pipeline) -> None:

@@ -94,3 +94,12 @@ def test_replace_rows_uses_bound_parameters(tmp_path: Path) -> None:
 def test_password_never_shown() -> None:
     assert "hunter2" not in redact_url("postgresql+psycopg://app:hunter2@db:5432/wh")
     dispose_engines()
+
+
+def test_wide_frames_stay_under_the_bind_parameter_limits(warehouse_url: str) -> None:
+    """5,000 rows x 20 columns is 100,000 parameters in one naive multi-row INSERT: over both servers' limits."""
+    table = f"t_{uuid.uuid4().hex[:10]}"
+    frame = pd.DataFrame({f"c{i}": range(5000) for i in range(20)})
+    resource = WarehouseResource(url=warehouse_url)
+    resource.append_rows(table, frame)
+    assert len(resource.read_table(table)) == 5000
