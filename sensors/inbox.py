@@ -65,13 +65,19 @@ def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinitio
         context: dg.SensorEvaluationContext, inbox: InboxResource, warehouse: WarehouseResource
     ) -> dg.SensorResult | dg.SkipReason:
         manifest = warehouse.read_table(MANIFEST_TABLE)
-        known_hashes = set(manifest["sha256"]) if not manifest.empty else set()
+        known = dict(zip(manifest["sha256"], manifest["relpath"], strict=True)) if not manifest.empty else {}
+        known_hashes = set(known)
         files, skipped = scan_inbox(inbox.root, after=parse_cursor(context.cursor))
         for relpath, reason in skipped[:20]:
             context.log.warning(f"inbox: skipped {relpath}: {reason}")
         plan = plan_batches(files, known_hashes, now=datetime.now(UTC), batch_size=inbox.batch_size)
-        for dup in plan.duplicates[:20]:
-            context.log.info(f"inbox: {dup.relpath} is a re-upload of already registered content; skipped")
+        # Files seen again under their registered name (e.g. after a cursor reset) are not news; the same
+        # content under a new name is a re-upload worth telling the operator about.
+        reuploads = [dup for dup in plan.duplicates if known.get(dup.sha256) != dup.relpath]
+        for dup in reuploads[:20]:
+            context.log.info(
+                f"inbox: {dup.relpath} has the same content as {known.get(dup.sha256, 'another new file')}; skipped"
+            )
 
         if plan.batches:
             now = utc_now_iso()
@@ -107,7 +113,7 @@ def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinitio
         if not pending:
             return dg.SensorResult(
                 skip_reason=dg.SkipReason(
-                    f"no new documents ({len(plan.duplicates)} re-uploads, {len(skipped)} skipped files)"
+                    f"no new documents ({len(reuploads)} re-uploads, {len(skipped)} skipped files)"
                 ),
                 cursor=cursor,
             )
