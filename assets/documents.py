@@ -83,7 +83,13 @@ def document_text(
         )
     rows: list[dict[str, object]] = []
     failures: list[ItemFailure] = []
-    for item in manifest.itertuples(index=False):
+    manifest = manifest.sort_values(["batch_id", "relpath"], kind="stable")
+    for position, item in enumerate(manifest.itertuples(index=False)):
+        previous_batch = manifest.iloc[position - 1]["batch_id"] if position else None
+        if previous_batch is not None and item.batch_id != previous_batch:
+            commit_finished_batch(
+                context, warehouse, "document_text", TEXT_COLUMNS, rows, failures, keys, str(previous_batch)
+            )
         try:
             parsed = parse_document(inbox.resolve(item.relpath), max_bytes=inbox.max_file_bytes)
         except ItemError as exc:
@@ -108,6 +114,26 @@ def document_text(
         }
     )
     return out
+
+
+def commit_finished_batch(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    asset: str,
+    columns: list[str],
+    rows: list[dict[str, object]],
+    failures: list[ItemFailure],
+    keys: list[str],
+    done: str,
+) -> None:
+    """In a range run, commit each batch as soon as it is done (its rows and ledger rows, one transaction each),
+    so a run cancelled or killed later keeps its finished batches. The IO manager's final write replaces the
+    same rows again (delete + insert), so nothing is duplicated; a retry redoes only idempotent work."""
+    if len(keys) < 2:
+        return  # a single-batch run commits once, through the IO manager, at the same moment
+    frame = pd.DataFrame([r for r in rows if r["batch_id"] == done], columns=columns)
+    warehouse.replace_rows(asset, frame, {"batch_id": done})
+    record_failures(context, warehouse, asset, [done], [f for f in failures if f.partition == done])
 
 
 def text_row(item: Any, parsed: Any) -> dict[str, object]:
@@ -149,12 +175,15 @@ def skill_rows(doc: Any, mentions: list[Any], version: str) -> list[dict[str, ob
 
 def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[str], run_id: str) -> int:
     """Copy the batches' current skill rows to `document_skills_history` before they are replaced, so the
-    rollback job can restore them. Idempotent per (run, batch): a retried step archives once."""
-    current = warehouse.read_table("document_skills", {"batch_id": batch_ids})
+    rollback job can restore them. First write wins per (run, batch): a retried step of the same run, which may
+    already have committed some batches, keeps the archive of the rows from before the run."""
+    archived = warehouse.read_table(HISTORY_TABLE, {"batch_id": batch_ids, "archived_by_run": run_id})
+    todo = sorted(set(batch_ids) - (set(archived["batch_id"]) if not archived.empty else set()))
+    current = warehouse.read_table("document_skills", {"batch_id": todo}) if todo else pd.DataFrame()
     if current.empty:
         return 0
     current = current.assign(archived_by_run=run_id, archived_at=utc_now_iso())
-    warehouse.replace_rows(HISTORY_TABLE, current, {"batch_id": batch_ids, "archived_by_run": run_id})
+    warehouse.replace_rows(HISTORY_TABLE, current, {"batch_id": todo, "archived_by_run": run_id})
     return len(current)
 
 
@@ -190,10 +219,19 @@ def document_skills(
         context.log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
     engine = extractor.build(taxonomy, vectors)
     version = str(getattr(engine, "version", type(engine).__name__))
+    # before anything of this run is committed: the rollback job restores these rows
+    archive_previous_extraction(warehouse, keys, context.run.run_id)
     rows: list[dict[str, object]] = []
     failures: list[ItemFailure] = []
     no_skills = 0
+    document_text = document_text.sort_values(["batch_id", "doc_id"], kind="stable")
+    previous_batch = None
     for doc in document_text.itertuples(index=False):
+        if previous_batch is not None and doc.batch_id != previous_batch:
+            commit_finished_batch(
+                context, warehouse, "document_skills", SKILL_COLUMNS, rows, failures, keys, str(previous_batch)
+            )
+        previous_batch = doc.batch_id
         try:
             mentions = engine.extract(doc.text)
         except ItemError as exc:
@@ -208,7 +246,6 @@ def document_skills(
         rows.extend(skill_rows(doc, mentions, version))
     record_failures(context, warehouse, "document_skills", keys, failures)
     out = pd.DataFrame(rows, columns=SKILL_COLUMNS)
-    archive_previous_extraction(warehouse, keys, context.run.run_id)
     processed = len(document_text)
     context.add_output_metadata(
         {

@@ -165,3 +165,39 @@ def test_openai_extraction_through_the_asset_records_item_failures(
     assert metadata["failed"].value == 1
     assert "sk-test-never-logged" not in caplog.text
     assert all("sk-test-never-logged" not in str(v.value) for v in metadata.values())
+
+
+class _Killed(BaseException):
+    """Stands in for a cancel or a dead worker: not an item error, it stops the run where it is."""
+
+
+def test_interrupted_range_run_keeps_finished_batches(
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = make_resources(data_dir, small_inbox, batch_size=4)
+    keys = register(instance, resources)
+    assert len(keys) == 3
+    warehouse = resources["warehouse"]
+    manifest = warehouse.read_table("upload_manifest")
+    last_batch = set(manifest.loc[manifest["batch_id"] == keys[-1], "relpath"])
+    real_parse = documents.parse_document
+
+    def parse_until_the_last_batch(path: Path, **kwargs: object):
+        if Path(path).resolve().relative_to(small_inbox.resolve()).as_posix() in last_batch:
+            raise _Killed()
+        return real_parse(path, **kwargs)
+
+    monkeypatch.setattr(documents, "parse_document", parse_until_the_last_batch)
+    range_tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    with pytest.raises(_Killed):
+        dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags)
+    text = warehouse.read_table("document_text")
+    assert set(text["batch_id"]) == set(keys[:2])  # the finished batches stayed committed
+    assert len(text) == 8 and text["doc_id"].is_unique
+
+    monkeypatch.setattr(documents, "parse_document", real_parse)
+    assert dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags).success
+    text = warehouse.read_table("document_text")
+    assert len(text) == 10 and text["doc_id"].is_unique  # the rerun completes without duplicates
+    skills = warehouse.read_table("document_skills")
+    assert not skills.duplicated(["doc_id", "skill_id"]).any()
