@@ -42,7 +42,7 @@ def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     totals = overall(health)
     context.add_output_metadata(
         {
-            **{k: v for k, v in totals.items()},
+            **totals,
             "items_failed": int(len(ledger)),
             "items_failed_by_kind": dg.MetadataValue.json({str(k): int(v) for k, v in by_kind.items()}),
         }

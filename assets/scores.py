@@ -16,35 +16,18 @@ SCORES_GROUP = "scores"
 SCORING_TAGS = {"skillatlas/queue": "scoring"}
 
 
-def _text_skills(extractor: OfflineExtractor, texts: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    rows = []
-    for entity_id, text in zip(texts[id_column], texts["text"], strict=True):
-        for mention in extractor.extract(text):
-            rows.append({id_column: entity_id, "skill_id": mention.skill_id, "confidence": mention.confidence})
-    return pd.DataFrame(rows, columns=[id_column, "skill_id", "confidence"])
-
-
 @dg.asset(group_name="reference", kinds={"pandas"}, tags={"skillatlas/queue": "reference"})
 def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
     """Taxonomy skills phrase-matched in each O*NET occupation's description and task statements:
     one row per (SOC code, skill) with the best match confidence. Reference-derived, so it is rebuilt with
     the taxonomy, not every night."""
-    taxonomy = decode_taxonomy(skill_taxonomy)
-    occupations = reference.load_onet_occupations()
-    tasks = reference.load_onet_tasks()
-    phrase_only = OfflineExtractor(taxonomy, embedder=None, min_confidence=0.5)
-    texts = pd.concat(
-        [
-            occupations[["soc_code", "description"]].rename(columns={"description": "text"}),
-            tasks.groupby("soc_code")["task"].apply(" \n".join).rename("text").reset_index(),
-        ],
-        ignore_index=True,
+    from skillatlas.soc_map import extract_onet_text_skills
+
+    phrase_only = OfflineExtractor(decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=0.5)
+    extracted = extract_onet_text_skills(
+        reference.load_onet_occupations(), reference.load_onet_tasks(), phrase_only
     )
-    extracted = _text_skills(phrase_only, texts, "soc_code")
-    extracted = extracted.groupby(["soc_code", "skill_id"], as_index=False)["confidence"].max()
-    context.add_output_metadata(
-        {"links": len(extracted), "soc_codes": int(extracted["soc_code"].nunique()), "texts": len(texts)}
-    )
+    context.add_output_metadata({"links": len(extracted), "soc_codes": int(extracted["soc_code"].nunique())})
     return extracted
 
 

@@ -1,5 +1,7 @@
 """The search index over courses, job postings, occupations and skills (full text + semantic)."""
 
+import dataclasses
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -85,8 +87,6 @@ def search_index(
             "documents": len(docs),
             **{f"{kind}_documents": int(counts.get(kind, 0)) for kind in ("course", "job", "occupation", "skill")},
             "index_dir": str(artifacts.search_index_dir),
-            "build_stats": dg.MetadataValue.json(
-                {k: v for k, v in vars(stats).items()} if hasattr(stats, "__dict__") else str(stats)
-            ),
+            "build_stats": dg.MetadataValue.json(stats.to_dict()),
         }
     )

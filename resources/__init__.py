@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from resources.artifacts import ArtifactStore
@@ -20,8 +22,6 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         warehouse_url = settings.embedded_warehouse_url
-    import os
-
     notifier_kind = os.environ.get("SKILLATLAS_NOTIFIER", "log")
     return {
         "io_manager": WarehouseIOManager(url=warehouse_url),

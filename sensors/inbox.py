@@ -100,9 +100,8 @@ def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinitio
             new_ids = [batch.batch_id for batch in plan.batches]
             warehouse.replace_rows(MANIFEST_TABLE, frame, {"batch_id": new_ids})
 
-        registered = (
-            set(warehouse.read_table(MANIFEST_TABLE)["batch_id"]) if (plan.batches or not manifest.empty) else set()
-        )
+        # The manifest as it now stands: what was read at the start plus this tick's batches (no second read).
+        registered = (set(manifest["batch_id"]) if not manifest.empty else set()) | {b.batch_id for b in plan.batches}
         existing = set(context.instance.get_dynamic_partitions(upload_batches.name))
         pending = sorted(registered - existing)
 
