@@ -1,6 +1,5 @@
 """The search index over courses, job postings, occupations and skills (full text + semantic)."""
 
-
 import dagster as dg
 import numpy as np
 import pandas as pd
