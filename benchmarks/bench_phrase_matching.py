@@ -4,9 +4,11 @@ Documents: the sample inbox (course syllabi and job ads in pdf/docx/html/txt, pa
 plus the SkillSpan job postings (dev split, sentences re-joined per posting) when available. Timed: the
 phrase-only ``OfflineExtractor.extract`` (tokenise, normalise, Aho-Corasick over ~100k aliases, ambiguity
 rules, overlap resolution, confidence, one mention per skill) in a single thread; documents per CPU-second
-of that thread = documents/s per core (the wall-clock rate is reported too).
+of that thread = documents/s per core (the wall-clock rate is reported too). The corpus is run in passes
+until ``--seconds`` have gone by; on a shared virtual machine the rate of a pass varies by +-20 %, so the
+median and best pass are reported beside the overall rate.
 
-    .venv/bin/python benchmarks/bench_phrase_matching.py [--seconds 5] [--skillspan PATH]
+    .venv/bin/python benchmarks/bench_phrase_matching.py [--seconds 10] [--skillspan PATH]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -49,7 +52,7 @@ def load_documents(skillspan: Path) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--skillspan", type=Path, default=DEFAULT_SKILLSPAN)
     args = ap.parse_args()
 
@@ -65,12 +68,15 @@ def main() -> None:
     for d in docs[:5]:
         extractor.extract(d)  # warm-up
     n_docs = n_chars = n_mentions = 0
+    pass_rates: list[float] = []
     start, cpu_start = time.perf_counter(), time.process_time()
     while True:
+        pass_start = time.process_time()
         for d in docs:
             n_mentions += len(extractor.extract(d))
             n_docs += 1
             n_chars += len(d)
+        pass_rates.append(len(docs) / max(time.process_time() - pass_start, 1e-9))
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds:
             break
@@ -79,6 +85,9 @@ def main() -> None:
         "benchmark": "phrase_matching",
         "documents_per_s_per_core": round(n_docs / cpu, 1),  # per CPU-second of this single thread
         "documents_per_s_wall": round(n_docs / elapsed, 1),  # lower when other processes share the cores
+        "median_pass_documents_per_s": round(statistics.median(pass_rates), 1),
+        "best_pass_documents_per_s": round(max(pass_rates), 1),
+        "passes": len(pass_rates),
         "mb_text_per_cpu_s": round(n_chars / cpu / 1e6, 3),
         "goal_documents_per_s": 2000,
         "distinct_documents": len(docs),

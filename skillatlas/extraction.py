@@ -333,6 +333,7 @@ class OfflineExtractor:
             # similarity alone ("Excel" ~ "Google Sheets") is discounted
             src = np.asarray(sources, dtype=object)[self._vec_rows]
             self._row_penalty = np.where(src == "onet_tech", PRODUCT_SEMANTIC_PENALTY, 0.0).astype(np.float32)
+        self._label_alias: dict[tuple[str, str], bool] = {}  # (skill id, alias) -> alias is the label
         self.unit_cache_size = 20_000
         self._unit_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -345,9 +346,15 @@ class OfflineExtractor:
         return conf / (1.0 + 0.5 * (n_skills - 1))
 
     def _is_label_alias(self, hit: PhraseHit) -> bool:
-        label = self._labels[hit.skill_id]
-        n = normalise_phrase(hit.alias)
-        return n == normalise_phrase(label) or n == normalise_phrase(_strip_parens(label))
+        """Is the matched alias the skill's own label (rather than one of its alternative labels)?"""
+        key = (hit.skill_id, hit.alias)
+        known = self._label_alias.get(key)
+        if known is None:
+            label = self._labels[hit.skill_id]
+            n = normalise_phrase(hit.alias)
+            known = n == normalise_phrase(label) or n == normalise_phrase(_strip_parens(label))
+            self._label_alias[key] = known
+        return known
 
     def phrase_mentions(self, text: str) -> list[SkillMention]:
         """Mentions from alias hits. When several skills share the matched alias, the skills whose own label
@@ -357,16 +364,17 @@ class OfflineExtractor:
         for h in hits:
             per_span.setdefault((h.start, h.end), []).append(h)
         out = []
+        labels = self._labels
         for h in hits:
             group = per_span[(h.start, h.end)]
-            primary = [g for g in group if self._is_label_alias(g)]
             if len(group) == 1:
                 conf = self._phrase_confidence(h, 1)
             elif self._is_label_alias(h):
-                conf = self._phrase_confidence(h, len(primary))
+                conf = self._phrase_confidence(h, sum(map(self._is_label_alias, group)))
             else:
+                primary = any(map(self._is_label_alias, group))
                 conf = self._phrase_confidence(h, len(group)) * (0.7 if primary else 1.0)
-            out.append(SkillMention(h.skill_id, self._labels[h.skill_id], conf, "phrase", h.start, h.end,
+            out.append(SkillMention(h.skill_id, labels[h.skill_id], conf, "phrase", h.start, h.end,
                                     text[h.start:h.end]))
         return out
 

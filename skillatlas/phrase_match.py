@@ -1,11 +1,13 @@
 """Dictionary phrase matching of skill labels and aliases (pyahocorasick).
 
-Matching happens on *tokens*: the text is tokenised (``C++``, ``C#``, ``.NET``, ``Node.js`` stay one token),
-each token is normalised (casefold, unified apostrophes, simple plural stripping) and an Aho-Corasick
-automaton over the space-joined normalised tokens finds every alias whose tokens appear as a contiguous
-token run.  This
-guarantees word boundaries ("Java" is not found inside "JavaScript") and maps hits back to character offsets
-of the original text.
+Matching happens on *tokens* (see :mod:`skillatlas.tokens`: ``C++``, ``C#``, ``.NET``, ``Node.js`` stay one
+token), each normalised (casefold, unified apostrophes, simple plural stripping). Every distinct normalised
+alias token gets a two-character symbol, an alias becomes the string of its tokens' symbols, and a document
+becomes two symbols per token (tokens in no alias get a separator symbol); an Aho-Corasick automaton over
+those strings finds every alias whose tokens appear as a contiguous token run. This guarantees word
+boundaries ("Java" is not found inside "JavaScript"), a hit's end is a token index, and hits map back to
+character offsets of the original text. A 4,000 character document is ~1,200 automaton steps, and the
+per-token work (tokenising, normalising, vocabulary lookup) is vectorised in :class:`TokenEncoder`.
 
 Ambiguous aliases (short names and names that are ordinary English words, e.g. ``R``, ``C``, ``Go``,
 ``Excel``, ``Word``, ``Access``, ``Chef``, ``lead``) get a :class:`AliasRule`:
@@ -23,12 +25,15 @@ Overlaps are resolved greedily: the longest hit (in tokens, then characters) win
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import ahocorasick
+
+from skillatlas.tokens import TokenSymbols, normalise_token, token_spans, tokenize
 
 __all__ = [
     "AMBIGUOUS_WORDS",
@@ -41,12 +46,9 @@ __all__ = [
     "tokenize",
 ]
 
-# A token: optional leading dot (".NET"), word chars, internal dots/apostrophes ("Node.js", "O'Reilly"),
-# trailing + or # ("C++", "C#", "F#").  Hyphens and slashes separate tokens.
-_TOKEN_RE = re.compile(r"\.?[^\W_][\w+#]*(?:['’.][^\W_][\w+#]*)*", re.UNICODE)
 _SENTENCE_END = set(".!?:;•*\n\r\t|")
 _SENTENCE_BREAKS = ("\n", "!", "?", ";", "•", ". ", ".\t")
-_NO_STRIP_SUFFIX = ("ss", "us", "is", "ys", "as", "os")
+_SENTENCE_WINDOW = 512  # characters searched around a hit before the whole text
 
 STOP_WORDS: frozenset[str] = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -90,29 +92,6 @@ TECH_CUES: frozenset[str] = frozenset(
 
 
 @lru_cache(maxsize=262_144)
-def normalise_token(token: str) -> str:
-    """Casefold, unify apostrophes, strip simple English plural endings ("databases" -> "database")."""
-    t = token.casefold().replace("’", "'")
-    if t.endswith("'s"):
-        t = t[:-2]
-    if len(t) > 4 and t.isalpha():
-        if t.endswith("ies"):
-            return t[:-3] + "y"
-        if t.endswith(("sses", "shes", "ches", "xes")):
-            return t[:-2]
-        if t.endswith("s") and not t.endswith(_NO_STRIP_SUFFIX):
-            return t[:-1]
-    elif len(t) == 4 and t.isalpha() and t.endswith("s") and not t.endswith(_NO_STRIP_SUFFIX):
-        return t[:-1]
-    return t
-
-
-def tokenize(text: str) -> list[tuple[int, int]]:
-    """Token character spans of ``text`` (see module docstring for what a token is)."""
-    return [m.span() for m in _TOKEN_RE.finditer(text)]
-
-
-@lru_cache(maxsize=262_144)
 def _alias_tokens(alias: str) -> tuple[str, ...]:
     """Surface tokens of a (short, repeated) alias string."""
     return tuple(alias[s:e] for s, e in tokenize(alias))
@@ -122,27 +101,6 @@ def _alias_tokens(alias: str) -> tuple[str, ...]:
 def normalise_phrase(text: str) -> str:
     """Normalised form used for alias comparison: normalised tokens joined by single spaces."""
     return " ".join(normalise_token(text[s:e]) for s, e in tokenize(text))
-
-
-_GROUP = re.Match.group
-_SpanLookup = Sequence[tuple[int, int]] | Mapping[int, tuple[int, int]]  # token index -> (start, end)
-
-
-class _LazySpans(Sequence[tuple[int, int]]):
-    """Token character spans computed on access (most tokens of a document are never needed)."""
-
-    __slots__ = ("_matches",)
-
-    def __init__(self, matches: list[re.Match[str]]) -> None:
-        self._matches = matches
-
-    def __len__(self) -> int:
-        return len(self._matches)
-
-    def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return [m.span() for m in self._matches[i]]
-        return self._matches[i].span()
 
 
 @dataclass(frozen=True)
@@ -158,13 +116,18 @@ class AliasRule:
     exact_form: bool = False  # one-word alias only matched in its own spelling (no plural folding)
 
 
-@dataclass(frozen=True)
-class PhraseHit:
+class PhraseHit(NamedTuple):
+    """One accepted alias occurrence (a named tuple: thousands are made per second)."""
+
     skill_id: str
     alias: str  # the taxonomy alias that matched
     start: int  # character offsets into the text
     end: int
     n_tokens: int
+
+
+def _hit_order(h: PhraseHit) -> tuple[int, int, str]:
+    return h.start, -h.end, h.skill_id
 
 
 def classify_alias(alias: str, *, common_words: frozenset[str] | set[str] = frozenset(),
@@ -226,22 +189,26 @@ class PhraseMatcher:
 
     def __init__(self, rules: Iterable[AliasRule]) -> None:
         self._automaton = ahocorasick.Automaton()
-        buckets: dict[str, list[tuple[AliasRule, tuple[str, ...]]]] = {}
+        buckets: dict[tuple[str, ...], list[tuple[AliasRule, tuple[str, ...]]]] = {}
         for rule in rules:
             surface = _alias_tokens(rule.alias)
             if not surface:
                 continue
-            key = " " + " ".join(normalise_token(t) for t in surface) + " "
+            key = tuple(normalise_token(t) for t in surface)
             bucket = buckets.setdefault(key, [])
             if any(r.skill_id == rule.skill_id and r == rule for r, _ in bucket):
                 continue
             bucket.append((rule, surface))
+        # the automaton runs over two symbols per token of the aliases' vocabulary (see TokenEncoder.symbol)
+        self._symbols = TokenSymbols(tok for key in buckets for tok in key)
         one_word: list[str] = []
         for key, bucket in buckets.items():
-            n_tokens = len(bucket[0][1])
-            self._automaton.add_word(key, (n_tokens, tuple(bucket)))
-            if n_tokens == 1 and all(r.not_sentence_initial or r.needs_context for r, _ in bucket):
-                one_word.append(key.strip())
+            # a bucket whose rules need no check at all is accepted wholesale (most hits)
+            checked = any(r.case_sensitive or r.exact_form or r.not_sentence_initial for r, _ in bucket)
+            rules = tuple(bucket) if checked else tuple(r for r, _ in bucket)
+            self._automaton.add_word("".join(map(self._symbols.of, key)), (len(key), rules, checked))
+            if len(key) == 1 and all(r.not_sentence_initial or r.needs_context for r, _ in bucket):
+                one_word.append(key[0])
         self.size = len(buckets)
         if self.size:
             self._automaton.make_automaton()
@@ -271,109 +238,117 @@ class PhraseMatcher:
         matcher.restricted_words = matcher.restricted_words | frozenset(dropped)
         return matcher
 
-    def find(self, text: str, *, resolve_overlaps: bool = True) -> list[PhraseHit]:
+    def find(self, text: str) -> list[PhraseHit]:
         """All accepted alias hits in ``text`` (overlaps resolved: longest wins), sorted by position."""
         if not self.size or not text:
             return []
-        # hot path: per-token work stays in C (finditer, map, join, accumulate); offsets are read lazily
-        matches = list(_TOKEN_RE.finditer(text))
-        if not matches:
+        tokens, starts = token_spans(text)
+        if not tokens:
             return []
-        parts = list(map(normalise_token, map(_GROUP, matches)))
-        joined = " " + " ".join(parts) + " "
-        spans = _LazySpans(matches)
-
-        raw: list[tuple[int, int, AliasRule]] = []  # (first token, last token, rule)
-        # every key starts and ends with a space, so a hit always ends on the space after a token (word
-        # boundaries by construction); tokens contain no spaces, so the index of that token is the number of
-        # spaces before the hit minus one (counted incrementally: hits arrive in text order)
-        pos = n_spaces = 0
-        count = joined.count
-        for end_idx, (n_tokens, bucket) in self._automaton.iter(joined):
-            if end_idx >= pos:
-                n_spaces += count(" ", pos, end_idx)
-            else:
-                n_spaces -= count(" ", end_idx, pos)
-            pos = end_idx
-            last = n_spaces - 1
+        # two symbols per token: a hit ending at symbol i ends at token i // 2 (word boundaries by construction)
+        symbols = self._symbols.text(tokens)
+        # (first token, last token) -> accepted rules of the alias found there, in taxonomy order. A span holds
+        # one normalised alias, so the automaton reports it once.
+        found: dict[tuple[int, int], Sequence[AliasRule]] = {}
+        for end, (n_tokens, rules, checked) in self._automaton.iter(symbols):
+            last = end >> 1
             first = last - n_tokens + 1
-            for rule, surface in bucket:
-                if rule.case_sensitive and tuple(map(_GROUP, matches[first:last + 1])) != surface:
+            if not checked:
+                found[(first, last)] = rules
+                continue
+            kept = []
+            for rule, surface in rules:
+                if rule.case_sensitive and tuple(tokens[first:last + 1]) != surface:
                     continue
-                if rule.exact_form and matches[first].group().casefold().replace("’", "'") != \
+                if rule.exact_form and tokens[first].casefold().replace("’", "'") != \
                         surface[0].casefold().replace("’", "'"):
                     continue
-                if rule.not_sentence_initial and self._is_sentence_initial(text, spans, first):
+                if rule.not_sentence_initial and self._is_sentence_initial(text, starts[first], first):
                     continue
-                raw.append((first, last, rule))
-        if not raw:
+                kept.append(rule)
+            if kept:
+                found[(first, last)] = kept
+        if not found:
             return []
-        # spans of the hit tokens only, as a plain dict (C-level lookups in the steps below)
-        spans = {i: matches[i].span() for i in {i for f, la, _ in raw for i in (f, la)}}
-        if any(r.needs_context for _, _, r in raw):
-            raw = self._check_context(text, spans, parts, raw)
-        accepted = raw
-        if resolve_overlaps:
-            accepted = self._resolve(accepted, spans)
+        # character spans of the tokens that start or end a hit
+        spans = {i: (starts[i], starts[i] + len(tokens[i])) for key in found for i in key}
+        if any(r.needs_context for rules in found.values() for r in rules):
+            found = self._check_context(text, tokens, starts, found)
         hits = [PhraseHit(r.skill_id, r.alias, spans[f][0], spans[la][1], la - f + 1)
-                for f, la, r in accepted]
-        hits.sort(key=lambda h: (h.start, -h.end, h.skill_id))
+                for f, la, r in self._resolve(found, spans)]
+        hits.sort(key=_hit_order)
         return hits
 
-    def _check_context(self, text: str, spans: _SpanLookup, parts: Sequence[str],
-                       raw: list[tuple[int, int, AliasRule]]) -> list[tuple[int, int, AliasRule]]:
+    def _check_context(self, text: str, tokens: Sequence[str], starts: Sequence[int],
+                       found: dict[tuple[int, int], Sequence[AliasRule]]
+                       ) -> dict[tuple[int, int], Sequence[AliasRule]]:
         """Keep 1-2 letter names ('R', 'C', 'Go') only with a technical context in the same sentence: another
         technology hit or a cue word ("programming", "language", "statistics"...)."""
-        tech_starts = [(spans[f][0], (f, la)) for f, la, r in raw if r.is_tech]
-        out = []
-        context_of: dict[tuple[int, int], bool] = {}
-        for f, la, r in raw:
-            if not r.needs_context:
-                out.append((f, la, r))
+        tech_starts = [(starts[key[0]], key) for key, rules in found.items() if any(r.is_tech for r in rules)]
+        out: dict[tuple[int, int], Sequence[AliasRule]] = {}
+        for key, rules in found.items():
+            if not any(r.needs_context for r in rules):
+                out[key] = rules
                 continue
-            ok = context_of.get((f, la))
-            if ok is None:
-                s0, s1 = self._sentence_bounds(text, spans[f][0])
-                ok = any(s0 <= pos < s1 and key != (f, la) for pos, key in tech_starts) or any(
-                    normalise_token(m.group()) in TECH_CUES for m in _TOKEN_RE.finditer(text, s0, s1))
-                context_of[(f, la)] = ok
-            if ok:
-                out.append((f, la, r))
+            s0, s1 = self._sentence_bounds(text, starts[key[0]])
+            # the sentence's tokens: no token crosses a sentence break, so they are the tokens starting inside
+            in_sentence = tokens[bisect_left(starts, s0):bisect_left(starts, s1)]
+            ok = any(s0 <= pos < s1 and other != key for pos, other in tech_starts) or \
+                not TECH_CUES.isdisjoint(map(normalise_token, in_sentence))
+            kept = [r for r in rules if ok or not r.needs_context]
+            if kept:
+                out[key] = kept
         return out
 
     @staticmethod
     def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
         """[start, end) of the sentence around character ``pos`` (breaks: newline ! ? ; • and '. ')."""
-        start = max(text.rfind(c, 0, pos) for c in _SENTENCE_BREAKS) + 1
-        ends = [i for i in (text.find(c, pos) for c in _SENTENCE_BREAKS) if i != -1]
-        return start, min(ends) if ends else len(text)
+        # look near ``pos`` first: if any break is within the window, the nearest one overall is in it
+        lo = max(0, pos - _SENTENCE_WINDOW)
+        start = max(text.rfind(c, lo, pos) for c in _SENTENCE_BREAKS)
+        if start == -1 and lo:
+            start = max(text.rfind(c, 0, pos) for c in _SENTENCE_BREAKS)
+        hi = pos + _SENTENCE_WINDOW
+        ends = [i for i in (text.find(c, pos, hi) for c in _SENTENCE_BREAKS) if i != -1]
+        if not ends and hi < len(text):
+            ends = [i for i in (text.find(c, pos) for c in _SENTENCE_BREAKS) if i != -1]
+        return start + 1, min(ends) if ends else len(text)
 
     @staticmethod
-    def _resolve(items: list[tuple[int, int, AliasRule]], spans: _SpanLookup
+    def _resolve(found: Mapping[tuple[int, int], Sequence[AliasRule]], spans: Mapping[int, tuple[int, int]]
                  ) -> list[tuple[int, int, AliasRule]]:
-        """Longest match wins; every skill of a winning span is kept (same surface, several skills)."""
-        by_span: dict[tuple[int, int], list[AliasRule]] = {}
-        for f, la, r in items:
-            by_span.setdefault((f, la), []).append(r)
-        order = sorted(by_span, key=lambda k: (-(k[1] - k[0]), -(spans[k[1]][1] - spans[k[0]][0]), k[0]))
+        """Longest match wins (tokens, then characters, then leftmost); every skill of a winning span is kept
+        (same surface, several skills), once per skill."""
+        order = sorted(found, key=lambda k: (k[0] - k[1], spans[k[0]][0] - spans[k[1]][1], k[0]))
         taken: set[int] = set()
         out: list[tuple[int, int, AliasRule]] = []
         for f, la in order:
-            if any(i in taken for i in range(f, la + 1)):
+            if f == la:
+                if f in taken:
+                    continue
+                taken.add(f)
+            else:
+                covered = range(f, la + 1)
+                if not taken.isdisjoint(covered):
+                    continue
+                taken.update(covered)
+            rules = found[(f, la)]
+            if len(rules) == 1:
+                out.append((f, la, rules[0]))
                 continue
-            taken.update(range(f, la + 1))
             seen: set[str] = set()
-            for r in by_span[(f, la)]:
+            for r in rules:
                 if r.skill_id not in seen:
                     seen.add(r.skill_id)
                     out.append((f, la, r))
         return out
 
     @staticmethod
-    def _is_sentence_initial(text: str, spans: _SpanLookup, i: int) -> bool:
+    def _is_sentence_initial(text: str, start: int, i: int) -> bool:
+        """Is token ``i`` (starting at character ``start``) the first word of a sentence or list item?"""
         if i == 0:
             return True
-        j = spans[i][0] - 1
+        j = start - 1
         while j >= 0 and text[j] in " \u00a0\"'([{":
             j -= 1
         return j < 0 or text[j] in _SENTENCE_END or text[j] in "-–—"

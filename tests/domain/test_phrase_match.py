@@ -110,3 +110,20 @@ def test_plural_label_matches_only_as_written() -> None:
     assert [h.skill_id for h in m.find("IT security and financial securities")] == ["sec"]
     assert [h.skill_id for h in m.find("relational databases")] == ["db"]
     assert [h.skill_id for h in m.find("Machine Learnings")] == ["ml"]  # multi-word aliases fold plurals
+
+
+def test_sentence_bounds_reach_past_the_search_window() -> None:
+    # breaks further than the 512-character window around a hit are still found
+    filler = "word " * 300
+    text = f"First line\nWe use R {filler}in statistics work. Next sentence"
+    pos = text.index("R ")
+    start, end = PhraseMatcher._sentence_bounds(text, pos)
+    assert text[start:end].startswith("We use R") and text[start:end].endswith("statistics work")
+    naive_start = max(text.rfind(c, 0, pos) for c in ("\n", "!", "?", ";", "•", ". ", ".\t")) + 1
+    assert start == naive_start
+
+
+def test_context_cue_far_from_a_short_name_in_the_same_sentence(matcher: PhraseMatcher) -> None:
+    text = "We use R " + "and more " * 120 + "for statistics."
+    assert ("r", "R") in found(matcher, text)
+    assert ("r", "R") not in found(matcher, "We use R " + "and more " * 120 + "for fun.")
