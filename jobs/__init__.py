@@ -1,11 +1,11 @@
 """Jobs: what operators launch from the UI and what schedules and sensors trigger.
 
 Run tags `skillatlas/queue` put each job in a queue with its own concurrency limit (see deploy/dagster.yaml).
+Partitioned jobs take their partitions from the selected assets (upload batches, posting days).
 """
 
 import dagster as dg
 
-from assets.partitions import posting_days, upload_batches
 from jobs.cleanup import cleanup_job
 from jobs.operator import OPERATOR_JOBS
 
@@ -19,7 +19,6 @@ reference_job = dg.define_asset_job(
 ingest_batch_job = dg.define_asset_job(
     "ingest_batch_job",
     selection=dg.AssetSelection.assets("document_text", "document_skills"),
-    partitions_def=upload_batches,
     # Extraction runs are failed by run monitoring after 30 minutes instead of hanging for hours.
     tags={"skillatlas/queue": "ingest", "dagster/max_runtime": "1800"},
     description="Parse an upload batch and extract its skills (one batch, or a range of batches in one run).",
@@ -42,7 +41,6 @@ rebuild_index_job = dg.define_asset_job(
 trends_daily_job = dg.define_asset_job(
     "trends_daily_job",
     selection=dg.AssetSelection.assets("skill_demand_daily"),
-    partitions_def=posting_days,
     tags={"skillatlas/queue": "scoring"},
     description="Count skill demand of job postings for a posting day (or a range of days in one run).",
 )
