@@ -199,7 +199,7 @@ class PhraseMatcher:
             if any(r.skill_id == rule.skill_id and r == rule for r, _ in bucket):
                 continue
             bucket.append((rule, surface))
-        # the automaton runs over two symbols per token of the aliases' vocabulary (see TokenEncoder.symbol)
+        # the automaton runs over two symbols per token of the aliases' vocabulary (see TokenSymbols)
         self._symbols = TokenSymbols(tok for key in buckets for tok in key)
         one_word: list[str] = []
         for key, bucket in buckets.items():
