@@ -7,7 +7,8 @@ becomes two symbols per token (tokens in no alias get a separator symbol); an Ah
 those strings finds every alias whose tokens appear as a contiguous token run. This guarantees word
 boundaries ("Java" is not found inside "JavaScript"), a hit's end is a token index, and hits map back to
 character offsets of the original text. A 4,000 character document is ~1,200 automaton steps, and the
-per-token work (tokenising, normalising, vocabulary lookup) is vectorised in :class:`TokenEncoder`.
+per-token work is C-level: :func:`~skillatlas.tokens.token_spans` tokenises without a regex pass over the text,
+and :class:`~skillatlas.tokens.TokenSymbols` maps a surface token to its symbols with one dict lookup.
 
 Ambiguous aliases (short names and names that are ordinary English words, e.g. ``R``, ``C``, ``Go``,
 ``Excel``, ``Word``, ``Access``, ``Chef``, ``lead``) get a :class:`AliasRule`:
