@@ -17,6 +17,8 @@ from typing import Any
 
 import dagster as dg
 
+from assets.partitions import partition_range_tags
+
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
@@ -85,8 +87,7 @@ def run_pipeline(
     ok &= _run(defs.resolve_job_def("rebuild_scores_job"), instance).success
     days = posting_day_range(defs)
     if days is not None:
-        tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]}
-        ok &= _run(defs.resolve_job_def("trends_daily_job"), instance, tags=tags).success
+        ok &= _run(defs.resolve_job_def("trends_daily_job"), instance, tags=partition_range_tags(*days)).success
         ok &= _run(defs.resolve_job_def("trends_job"), instance).success
     ok &= _run(defs.resolve_job_def("health_job"), instance).success
     return ok

@@ -4,6 +4,7 @@ import datetime
 
 import dagster as dg
 
+from assets.partitions import partition_range_tags
 from jobs import cleanup_job, health_job, rebuild_scores_job, reference_job, trends_daily_job
 
 TIMEZONE = "UTC"
@@ -33,10 +34,7 @@ def hourly_trends_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.Run
     return [
         dg.RunRequest(
             run_key=f"trends:{days[0]}..{days[1]}:{now:%Y%m%d%H}",
-            tags={
-                "dagster/asset_partition_range_start": days[0],
-                "dagster/asset_partition_range_end": days[1],
-            },
+            tags=partition_range_tags(days[0], days[1]),
         )
     ]
 

@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.documents import MANIFEST_TABLE
-from assets.partitions import upload_batches
+from assets.partitions import partition_range_tags, upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, utc_now_iso
 from skillatlas.inbox import document_id, plan_batches, scan_inbox
@@ -45,11 +45,7 @@ def ingest_run_request(batch_ids: list[str], job_name: str) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=f"ingest:{batch_ids[0]}..{batch_ids[-1]}",
         job_name=job_name,
-        tags={
-            **tags,
-            "dagster/asset_partition_range_start": batch_ids[0],
-            "dagster/asset_partition_range_end": batch_ids[-1],
-        },
+        tags={**tags, **partition_range_tags(batch_ids[0], batch_ids[-1])},
     )
 
 

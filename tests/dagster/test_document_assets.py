@@ -8,7 +8,7 @@ import pytest
 
 from assets import documents, reference, scores
 from assets.ledger import LEDGER_TABLE
-from assets.partitions import upload_batches
+from assets.partitions import partition_range_tags, upload_batches
 from sensors import inbox_sensor
 from tests.conftest import make_resources
 
@@ -94,12 +94,8 @@ def test_range_run_covers_several_batches_in_one_run(
     resources = make_resources(data_dir, small_inbox, batch_size=3)
     keys = register(instance, resources)
     assert len(keys) == 4
-    result = dg.materialize(
-        ASSETS,
-        resources=resources,
-        instance=instance,
-        tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
-    )
+    result = dg.materialize(ASSETS, resources=resources, instance=instance,
+                            tags=partition_range_tags(keys[0], keys[-1]))
     assert result.success
     text = resources["warehouse"].read_table("document_text")
     assert set(text["batch_id"]) == set(keys) and len(text) == 10
@@ -188,7 +184,7 @@ def test_interrupted_range_run_keeps_finished_batches(
         return real_parse(path, **kwargs)
 
     monkeypatch.setattr(documents, "parse_document", parse_until_the_last_batch)
-    range_tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    range_tags = partition_range_tags(keys[0], keys[-1])
     with pytest.raises(_Killed):
         dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags)
     text = warehouse.read_table("document_text")

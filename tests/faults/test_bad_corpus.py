@@ -15,6 +15,7 @@ import dagster as dg
 import pytest
 
 from assets.ledger import LEDGER_TABLE
+from assets.partitions import partition_range_tags
 from tests.conftest import make_resources, sample_files
 from tests.dagster.test_document_assets import ASSETS, register
 from tests.faults.helpers import PeakRss
@@ -102,12 +103,8 @@ def test_hostile_corpus_gives_one_clear_ledger_row_per_bad_file(
     assert len(keys) == 3  # 230 documents in batches of <= 100
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with PeakRss() as rss:
-        result = dg.materialize(
-            ASSETS,
-            resources=resources,
-            instance=instance,
-            tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
-        )
+        result = dg.materialize(ASSETS, resources=resources, instance=instance,
+                                tags=partition_range_tags(keys[0], keys[-1]))
     assert result.success
     warehouse = resources["warehouse"]
 

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from assets.ledger import LEDGER_TABLE
+from assets.partitions import partition_range_tags
 from resources.warehouse import WarehouseIOManager, WarehouseResource
 from tests.conftest import SAMPLE_INBOX, make_resources
 from tests.dagster.test_document_assets import ASSETS, register
@@ -98,7 +99,7 @@ def test_run_survives_killed_warehouse_connections(
         )
         keys = register(instance, resources)
         assert len(keys) >= 3
-        tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+        tags = partition_range_tags(keys[0], keys[-1])
 
         killer = BusyConnectionKiller(postgres_url, database, KILLS)
         killer.start()
