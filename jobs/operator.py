@@ -22,8 +22,6 @@ from assets.documents import (
     SKILL_COLUMNS,
     STEP_RETRY,
     TEXT_COLUMNS,
-    skill_rows,
-    text_row,
 )
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
@@ -40,6 +38,7 @@ from resources.warehouse import (
     utc_now_iso,
     write_frame,
 )
+from skillatlas.batches import skill_rows, text_row
 from skillatlas.errors import ItemError, classify_exception
 from skillatlas.parsing import parse_document
 from skillatlas.validation import validate_partition_key
