@@ -201,7 +201,7 @@ def reextract_documents(
         where["kind"] = list(config.kinds)
     text = warehouse.read_table(TEXT_TABLE, where)
     if batch_ids:
-        known = set(warehouse.read_table(TEXT_TABLE, {"batch_id": batch_ids})["batch_id"])
+        known = set(warehouse.read_table(TEXT_TABLE, {"batch_id": batch_ids}, columns=["batch_id"])["batch_id"])
         unknown = sorted(set(batch_ids) - known)
         if unknown:
             raise _fail(f"batch id(s) {unknown} have no documents in document_text (never ingested?)")
