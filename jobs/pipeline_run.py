@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 import time
 import warnings
@@ -188,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     from definitions import defs
     from jobs.summary import print_summary
 
+    # Ctrl-C and SIGTERM stop the session in order (cancel its runs, keep committed batches), even when this
+    # process was started from a script that ignores SIGINT for its background children.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         print(f"skillatlas: instance {os.environ['DAGSTER_HOME']}")
