@@ -10,6 +10,7 @@ import pandas as pd
 from assets.ledger import ItemFailure, record_failures
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
+from assets.versions import retire_superseded_versions
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
@@ -91,7 +92,10 @@ def document_text(
                 context, warehouse, "document_text", TEXT_COLUMNS, rows, failures, keys, str(previous_batch)
             )
         try:
-            parsed = parse_document(inbox.resolve(item.relpath), max_bytes=inbox.max_file_bytes)
+            # the registered hash guards against a file rewritten since registration (issue 10)
+            parsed = parse_document(
+                inbox.resolve(item.relpath), max_bytes=inbox.max_file_bytes, expected_sha256=item.sha256
+            )
         except ItemError as exc:
             failures.append(ItemFailure(item.batch_id, item.relpath, str(exc.kind), exc.message, exc.transient))
             continue
@@ -105,10 +109,13 @@ def document_text(
         rows.append(text_row(item, parsed))
     record_failures(context, warehouse, "document_text", keys, failures)
     out = pd.DataFrame(rows, columns=TEXT_COLUMNS)
+    # new versions of a path retire the older ones from document_text/document_skills (kept in history)
+    retired = retire_superseded_versions(warehouse, keys, context.run.run_id)
     context.add_output_metadata(
         {
             **batch_summary(len(manifest), len(out), len(failures), 0),
             "batches": len(keys),
+            "superseded_versions_retired": retired,
             "by_format": dg.MetadataValue.json(dict(Counter(out["format"]))),
             "failures_by_kind": dg.MetadataValue.json(dict(Counter(f.error_kind for f in failures))),
         }
@@ -198,7 +205,11 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     # across runs, so their client-side rate limiters together stay within the account's limits.
     pool="openai",
     tags={"skillatlas/queue": "extraction"},
-    automation_condition=dg.AutomationCondition.eager(),
+    # New uploads are extracted automatically; a new taxonomy is not: re-extraction after a reference refresh
+    # is an explicit reextract_job run (README, "Reference refreshes"), so it never calls the LLM unasked.
+    automation_condition=dg.AutomationCondition.eager().ignore(
+        dg.AssetSelection.assets("skill_taxonomy", "taxonomy_vectors")
+    ),
     deps=["taxonomy_vectors"],
 )
 def document_skills(

@@ -1,6 +1,7 @@
+from jobs import ingest_batch_job, reference_job
 from sensors.inbox import build_inbox_sensor
 from sensors.run_failures import run_failure_sensor
 
-inbox_sensor = build_inbox_sensor("ingest_batch_job")
+inbox_sensor = build_inbox_sensor(ingest_batch_job, reference_job)
 
 ALL_SENSORS = [inbox_sensor, run_failure_sensor]
