@@ -53,7 +53,11 @@ def register_inbox(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[d
     if isinstance(result, dg.SkipReason) or result is None:
         return []
     for request in result.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
+        if isinstance(request, dg.DeleteDynamicPartitionsRequest):  # keys that are not batch ids
+            for key in request.partition_keys or []:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+        else:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
     if result.skip_reason is not None:
         print(f"  inbox_sensor: {result.skip_reason.skip_message}")
     return list(result.run_requests or [])
