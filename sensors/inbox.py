@@ -178,6 +178,18 @@ def recorded_refusals(skipped: pd.DataFrame) -> tuple[dict[str, tuple[int, int, 
     return by_path, by_kind
 
 
+def refusal_observation(new: Sequence[Refusal]) -> dg.AssetObservation:
+    lines = [f"| `{r.relpath}` | {r.reason_kind} | {r.reason} |" for r in new[:LOG_LIMIT]]
+    return dg.AssetObservation(
+        asset_key="document_text",
+        metadata={
+            "newly_refused_uploads": len(new),
+            "table": SKIPPED_TABLE,
+            "refused": dg.MetadataValue.md("| path | kind | reason |\n| --- | --- | --- |\n" + "\n".join(lines)),
+        },
+    )
+
+
 def reference_gate(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> tuple[list[dg.RunRequest], str | None]:
@@ -264,16 +276,20 @@ def build_inbox_sensor(
             f"{plan.unchanged} unchanged, {len(plan.settling)} still being written, {len(plan.touched)} touched, "
             f"{len(new)} newly refused"
         )
+        # new refusals also show on the document_text asset page in the UI (Events: observations)
+        events = [refusal_observation(new)] if new else []
         bootstrap, held = reference_gate(context, warehouse)
         if held is not None:
             return dg.SensorResult(
                 run_requests=bootstrap,
                 dynamic_partitions_requests=partition_requests,
+                asset_events=events,
                 skip_reason=None if bootstrap else dg.SkipReason(f"{held}; {len(pending)} batch(es) waiting"),
             )
         if not pending:
             return dg.SensorResult(
                 dynamic_partitions_requests=partition_requests,
+                asset_events=events,
                 skip_reason=dg.SkipReason(f"no new documents ({summary})"),
             )
         context.log.info(f"inbox: {len(pending)} new batch(es) ({summary}): {', '.join(pending)}")
@@ -281,6 +297,7 @@ def build_inbox_sensor(
         return dg.SensorResult(
             run_requests=[ingest_run_request(key, ingest_job.name) for key in pending],
             dynamic_partitions_requests=partition_requests,
+            asset_events=events,
         )
 
     return inbox_sensor

@@ -203,8 +203,11 @@ def test_unsupported_hidden_and_outside_files_get_one_record_each(
     outside.write_text("not for the inbox")
     (small_inbox / "jobs" / "link.txt").symlink_to(outside)
     resources = make_resources(data_dir, small_inbox)
-    tick(instance, resources)
-    tick(instance, resources)  # nothing recorded twice
+    first = tick(instance, resources)
+    second = tick(instance, resources)  # nothing recorded twice
+    (observation,) = first.asset_events  # shown on document_text's page in the UI
+    assert observation.metadata["newly_refused_uploads"].value == 4
+    assert not second.asset_events
     relpaths = set(resources["warehouse"].read_table(MANIFEST_TABLE)["relpath"])
     assert len(relpaths) == 10
     records = dict(zip(skipped(resources)["relpath"], skipped(resources)["reason_kind"], strict=True))
