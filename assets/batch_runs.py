@@ -131,6 +131,7 @@ def materialize_batches(
     version: str,
     work_for: Callable[[str], BatchWork],
     extra_metadata: Callable[[BatchResult], dict[str, Any]] | None = None,
+    after_commit: Callable[[str], dict[str, Any]] | None = None,
 ) -> dg.MaterializeResult:
     """Materialise the run's batches one at a time (see the module docstring)."""
     keys = checked_keys(list(context.partition_keys))
@@ -173,6 +174,8 @@ def materialize_batches(
                         run_id=context.run.run_id,
                         metadata=last_metadata,
                     )
+                    if after_commit is not None:
+                        last_metadata.update(after_commit(key))
                     for failure in result.failures[:20]:
                         context.log.warning(f"{table}[{key}] {failure.item}: {failure.error_kind}: {failure.message}")
                     context.log.info(

@@ -9,6 +9,7 @@ import pandas as pd
 from assets.batch_runs import BatchInputMissing, BatchWork, checked_keys, materialize_batches
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
+from assets.versions import retire_superseded_versions
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
@@ -92,12 +93,17 @@ def document_text(
     title and posting date. A document that cannot be read becomes one `item_failures` row with the reason;
     the rest of the batch goes on. Each batch is committed on its own (see `assets.batch_runs`)."""
 
-    def parse(relpath: str) -> Any:
+    def parse(item: Any) -> Any:
         try:
-            path = inbox.resolve(relpath)
+            path = inbox.resolve(item.relpath)
         except ValueError as exc:  # unsafe upload name
             raise ItemError(ErrorKind.INVALID_INPUT, str(exc)) from exc
-        return parse_document(path, max_bytes=inbox.max_file_bytes)
+        # the registered hash guards against a file rewritten since registration: it is re-queued, not ingested
+        return parse_document(path, max_bytes=inbox.max_file_bytes, expected_sha256=item.sha256)
+
+    def retire_older_versions(batch_id: str) -> dict[str, Any]:
+        # new versions of a path retire the older ones from document_text/document_skills (kept in history)
+        return {"superseded_versions_retired": retire_superseded_versions(warehouse, [batch_id], context.run.run_id)}
 
     def work_for(batch_id: str) -> BatchWork:
         manifest = warehouse.read_table(MANIFEST_TABLE, {"batch_id": batch_id})
@@ -122,6 +128,7 @@ def document_text(
         version=PARSER_VERSION,
         work_for=work_for,
         extra_metadata=by_format,
+        after_commit=retire_older_versions,
     )
 
 
@@ -148,7 +155,11 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     retry_policy=STEP_RETRY,
     pool=extraction_pool(),
     tags={"skillatlas/queue": "extraction"},
-    automation_condition=dg.AutomationCondition.eager(),
+    # New uploads are extracted automatically; a new taxonomy is not: re-extraction after a reference refresh
+    # is an explicit reextract_job run (README, "Reference refreshes"), so it never calls the LLM unasked.
+    automation_condition=dg.AutomationCondition.eager().ignore(
+        dg.AssetSelection.assets("skill_taxonomy", "taxonomy_vectors")
+    ),
     # The text is read batch by batch from the warehouse (only the columns needed), not loaded as an input:
     # memory stays flat in corpus size, and a worker on another machine needs only the warehouse.
     deps=["document_text", "taxonomy_vectors"],

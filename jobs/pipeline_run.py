@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,11 @@ def register_inbox(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[d
     if isinstance(result, dg.SkipReason) or result is None:
         return []
     for request in result.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
+        if isinstance(request, dg.DeleteDynamicPartitionsRequest):  # keys that are not batch ids
+            for key in request.partition_keys or []:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+        else:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
     if result.skip_reason is not None:
         print(f"  inbox_sensor: {result.skip_reason.skip_message}")
     return list(result.run_requests or [])
@@ -133,12 +138,11 @@ def run_through_instance(defs: dg.Definitions, instance: dg.DagsterInstance, *, 
     from jobs.launcher import Daemon, cancel_runs, launch, wait_for_runs
 
     ok = True
-    # Registration first, before the daemon's own inbox sensor ticks: one evaluation registers the batches.
-    ingest_requests = register_inbox(defs, instance)
     session = f"make-run-{int(time.time())}"
     launched: list[str] = []
+    daemon_log = Path(os.environ["DAGSTER_HOME"]) / "make-run-daemon.log"
 
-    def submit(job_name: str, tags: dict[str, str] | None = None) -> str:
+    def submit(job_name: str, tags: Mapping[str, str] | None = None) -> str:
         run_id = launch(job_name, {**(tags or {}), "skillatlas/launched_by": session})
         launched.append(run_id)
         return run_id
@@ -147,18 +151,36 @@ def run_through_instance(defs: dg.Definitions, instance: dg.DagsterInstance, *, 
         runs = wait_for_runs(instance, run_ids, on_event=print_event)
         return all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs.values())
 
-    with Daemon(Path(os.environ["DAGSTER_HOME"]) / "logs" / "daemon.log"):
-        try:
-            if refresh_reference or _needs_reference(instance):
+    def interrupted() -> bool:
+        # inside the daemon's lifetime: its code server hands the termination to the run workers
+        print("\ninterrupted: cancelling this session's runs (finished batches stay committed) ...", flush=True)
+        cancel_runs(instance, launched)
+        wait_for_runs(instance, launched, poll_seconds=0.5)
+        return False
+
+    if refresh_reference or _needs_reference(instance):
+        with Daemon(daemon_log):
+            try:
                 ok &= wait([submit("reference_job")])
-            if ingest_requests:
-                print(f"  ingesting {len(ingest_requests)} upload batch(es), one run each", flush=True)
+            except KeyboardInterrupt:
+                return interrupted()
+    # Registration while no daemon runs: the daemon's own inbox sensor cannot register the same files in a
+    # concurrent tick. It then finds the batches registered and requests nothing more.
+    requests = register_inbox(defs, instance)
+    ingest = [r for r in requests if r.partition_key is not None]
+    with Daemon(daemon_log):
+        try:
+            if ingest:
+                print(f"  ingesting {len(ingest)} upload batch(es), one run each", flush=True)
                 ok &= wait(
                     [
                         submit(r.job_name or "ingest_batch_job", {**r.tags, "dagster/partition": str(r.partition_key)})
-                        for r in ingest_requests
+                        for r in ingest
                     ]
                 )
+            elif requests:  # the sensor still holds ingest (e.g. the reference data failed to build)
+                print("  inbox_sensor holds ingest: see the reference_job run", flush=True)
+                ok = False
             ok &= wait([submit("rebuild_scores_job")])
             days = posting_day_range(defs)
             if days is not None:
@@ -166,10 +188,7 @@ def run_through_instance(defs: dg.Definitions, instance: dg.DagsterInstance, *, 
                 ok &= wait([submit("trends_job")])
             ok &= wait([submit("health_job")])
         except KeyboardInterrupt:
-            print("\ninterrupted: cancelling this session's runs (finished batches stay committed) ...", flush=True)
-            cancel_runs(instance, launched)
-            wait_for_runs(instance, launched, poll_seconds=0.5)
-            return False
+            return interrupted()
     return ok
 
 

@@ -27,7 +27,10 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
         "io_manager": WarehouseIOManager(url=warehouse_url),
         "warehouse": WarehouseResource(url=warehouse_url),
         "inbox": InboxResource(
-            path=str(settings.inbox_dir), max_file_bytes=settings.max_file_bytes, batch_size=settings.batch_size
+            path=str(settings.inbox_dir),
+            max_file_bytes=settings.max_file_bytes,
+            batch_size=settings.batch_size,
+            quiet_seconds=settings.quiet_seconds,
         ),
         "artifacts": ArtifactStore(root=str(settings.data_dir / "artifacts")),
         "extractor": ExtractorResource(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillatlas import paths
+from skillatlas.inbox import DEFAULT_QUIET_SECONDS
 from skillatlas.paths import SAMPLE_INBOX
 
 ENVIRONMENTS = ("embedded", "production")
@@ -31,6 +32,7 @@ class Settings:
     batch_size: int
     extractor: str
     semantic: bool = True  # MiniLM semantic matching besides phrase matching (SKILLATLAS_SEMANTIC=0: phrase only)
+    quiet_seconds: float = DEFAULT_QUIET_SECONDS  # inbox files must be unchanged this long before registration
 
 
 def _int_env(name: str, default: int, *, low: int, high: int) -> int:
@@ -73,7 +75,21 @@ def load_settings() -> Settings:
         batch_size=_int_env("SKILLATLAS_BATCH_SIZE", 100, low=1, high=100),
         extractor=extractor,
         semantic=_bool_env("SKILLATLAS_SEMANTIC", True),
+        quiet_seconds=_float_env("SKILLATLAS_INBOX_QUIET_SECONDS", DEFAULT_QUIET_SECONDS, low=0.0, high=86_400.0),
     )
+
+
+def _float_env(name: str, default: float, *, low: float, high: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value} is out of range [{low}, {high}]")
+    return value
 
 
 def _bool_env(name: str, default: bool) -> bool:

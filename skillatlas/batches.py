@@ -130,16 +130,16 @@ def skill_rows(doc: Any, mentions: Sequence[Any], version: str) -> list[dict[str
 def parse_batch(
     batch_id: str,
     items: Sequence[ManifestItem],
-    parse: Callable[[str], Any],
+    parse: Callable[[Any], Any],
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Parse every manifest item of one batch (`parse(relpath)` returns a parsed document or raises)."""
+    """Parse every manifest item of one batch (`parse(item)` returns a parsed document or raises)."""
     result = BatchResult(batch_id)
     ordered = sorted(items, key=lambda item: item.relpath)
     for item in ordered:
         result.processed += 1
         try:
-            parsed = parse(item.relpath)
+            parsed = parse(item)
         except Exception as exc:  # noqa: BLE001 - one bad file must never sink its batch
             result.failures.append(failure_from(batch_id, item.relpath, exc))
         else:

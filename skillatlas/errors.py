@@ -22,6 +22,7 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     DATABASE_ERROR = "database_error"
     INVALID_INPUT = "invalid_input"
+    CONTENT_CHANGED = "content_changed"  # file rewritten after the inbox registered it
 
 
 class ItemError(Exception):

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from skillatlas.errors import ErrorKind, ItemError
+from skillatlas.formats import FORMAT_BY_EXTENSION, SUPPORTED_EXTENSIONS, supported_list
 
 __all__ = [
     "DOCX_MAX_UNCOMPRESSED",
@@ -54,16 +55,8 @@ __all__ = [
     "parse_document",
 ]
 
-SUPPORTED_EXTENSIONS: frozenset[str] = frozenset({".pdf", ".docx", ".html", ".htm", ".txt", ".text", ".md"})
-_EXT_FORMAT = {
-    ".pdf": "pdf",
-    ".docx": "docx",
-    ".html": "html",
-    ".htm": "html",
-    ".txt": "txt",
-    ".text": "txt",
-    ".md": "txt",
-}
+# The one format registry (skillatlas.formats) is shared with the inbox scan, so the lists cannot drift.
+_EXT_FORMAT = FORMAT_BY_EXTENSION
 
 PDF_MAX_PAGES = 500
 PARSE_TIMEOUT_S = 60.0
@@ -202,8 +195,7 @@ def detect_format(path: Path, head: bytes) -> str:
         return _EXT_FORMAT[ext]
     if ext == "":
         return "txt"  # no extension: treat as text (binary content is still rejected by the text decoder)
-    supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-    raise ItemError(ErrorKind.INVALID_FORMAT, f"unsupported file type {ext!r} (supported: {supported})")
+    raise ItemError(ErrorKind.INVALID_FORMAT, f"unsupported file type {ext!r} (supported: {supported_list()})")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -211,6 +203,7 @@ def detect_format(path: Path, head: bytes) -> str:
 # --------------------------------------------------------------------------------------------------------
 
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _ALLOWED_CONTROL = frozenset(b"\t\n\r\x0b\x0c\x1a\x1b")
 _BINARY_SAMPLE = 65_536
 
@@ -848,14 +841,29 @@ def _read_checked(path: Path, max_bytes: int) -> bytes:
 
 
 def parse_document(
-    path: Path | str, *, max_bytes: int = 10_000_000, max_chars: int = 2_000_000
+    path: Path | str,
+    *,
+    max_bytes: int = 10_000_000,
+    max_chars: int = 2_000_000,
+    expected_sha256: str | None = None,
 ) -> ParsedDocument:
     """Parse a PDF / DOCX / HTML / TXT file into text plus title and posted date.
 
+    With ``expected_sha256`` (the hash the inbox registered), the bytes actually read are hashed first and a
+    mismatch raises ``ItemError(CONTENT_CHANGED)``: the file was rewritten or replaced after registration, so
+    its text must not be stored under the registered version (the inbox sensor registers the new content).
     Raises :class:`ItemError` (never anything else for a bad file); see the module docstring.
     """
     path = Path(path)
     data = _read_checked(path, max_bytes)
+    if expected_sha256 is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected_sha256:
+            raise ItemError(
+                ErrorKind.CONTENT_CHANGED,
+                f"content changed after registration (sha256 {actual[:12]}..., registered {expected_sha256[:12]}...):"
+                " not ingested under the old version; the inbox registers the new content as a new version",
+            )
     fmt = detect_format(path, data[:2048])
     title: str | None = None
     posted: date | None = None
@@ -869,6 +877,13 @@ def parse_document(
                 raw, title = _parse_docx(data)
             elif fmt == "html":
                 raw, title, posted = _parse_html(data)
+            elif data.startswith(_UTF16_BOMS):
+                # UTF-16 text is half NUL bytes by design: the binary test judges its decoded text instead.
+                raw = decode_text(data)
+                reason = _binary_reason(raw.encode("utf-8"))
+                if reason is not None:
+                    ext = path.suffix or "text"
+                    raise ItemError(ErrorKind.INVALID_FORMAT, f"binary content in a UTF-16 {ext} file ({reason})")
             else:
                 reason = _binary_reason(data)
                 if reason is not None:

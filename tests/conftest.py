@@ -74,6 +74,8 @@ def make_resources(data_dir: Path, inbox: Path, *, semantic: bool = False, **ove
         max_file_bytes=int(overrides.pop("max_file_bytes", 10_000_000)),  # type: ignore[arg-type]
         batch_size=int(overrides.pop("batch_size", 100)),  # type: ignore[arg-type]
         extractor="offline",
+        # tests write their inbox just before the tick: no quiet period unless a test asks for one
+        quiet_seconds=float(overrides.pop("quiet_seconds", 0.0)),  # type: ignore[arg-type]
     )
     resources = build_resources(settings)
     from resources.extractor import ExtractorResource

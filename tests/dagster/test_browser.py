@@ -55,6 +55,7 @@ def webserver(tmp_path: Path, small_inbox: Path) -> Iterator[tuple[str, str]]:
         "DAGSTER_HOME": str(home),
         "SKILLATLAS_DATA_DIR": str(tmp_path / "data"),
         "SKILLATLAS_INBOX": str(small_inbox),
+        "SKILLATLAS_INBOX_QUIET_SECONDS": "0",  # the inbox was written just now
     }
     # A real run in the instance, from the same code location the webserver loads.
     run = subprocess.run(

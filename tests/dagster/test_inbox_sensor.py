@@ -1,105 +1,484 @@
-"""The inbox sensor: new files become batches and run requests, exactly once."""
+"""The inbox sensor: new files become batches and one run per batch, exactly once — and every way uploads
+really arrive (old mtimes, files still being written or replaced, edits, links, odd names, FIFOs, huge files,
+other encodings, hand-added partition keys, an empty instance) neither loses, duplicates nor stalls a file.
 
-import json
+Each hazard test runs the sensor and the ingest assets on a temporary instance and warehouse and checks that
+the good files beside the hazard land exactly once in `document_text`.
+"""
+
+from __future__ import annotations
+
 import os
 import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
+import skillatlas.inbox as inbox_domain
+from assets import documents, reference, scores
 from assets.documents import MANIFEST_TABLE
+from assets.ledger import LEDGER_TABLE
 from assets.partitions import upload_batches
+from assets.trends import postings_skills_for_days
+from assets.versions import SUPERSEDED_SKILLS, SUPERSEDED_TEXT, restore_version
 from sensors import inbox_sensor
-from tests.conftest import make_resources
+from sensors.inbox import SKIPPED_TABLE
+from tests.conftest import SAMPLE_INBOX, make_resources
+
+ASSETS = [
+    documents.document_text,
+    documents.document_skills,
+    reference.skill_taxonomy.to_source_asset(),
+    reference.taxonomy_vectors.to_source_asset(),
+    scores.onet_text_skills.to_source_asset(),
+]
+OLD = 978_307_200  # 2001-01-01: the mtime `cp -p` / `rsync -a` / unzip keep from the source
 
 
-def tick(instance: dg.DagsterInstance, resources: dict, cursor: str | None = None) -> dg.SensorResult:
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+def tick(instance: dg.DagsterInstance, resources: dict) -> dg.SensorResult:
+    """Evaluate the sensor once and apply its partition requests, as the daemon does."""
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
         result = inbox_sensor(context)
     for request in result.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        if isinstance(request, dg.DeleteDynamicPartitionsRequest):
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+        else:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result
 
 
-def test_new_files_become_one_run_per_batch(tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
-    resources = make_resources(tmp_path / "d", small_inbox, batch_size=4)
+def ingest(instance: dg.DagsterInstance, resources: dict, *, skills: bool = False) -> dg.SensorResult:
+    """One tick, then every ingest run it requested: document_text of that batch (where documents land), and
+    document_skills too when the test looks at skills (building the extractor costs seconds a run)."""
+    result = tick(instance, resources)
+    for request in result.run_requests or []:
+        assert request.job_name == "ingest_batch_job"
+        run_batch(instance, resources, str(request.partition_key), skills=skills)
+    return result
+
+
+def run_batch(instance: dg.DagsterInstance, resources: dict, key: str, *, skills: bool = False) -> None:
+    selection = ASSETS if skills else [documents.document_text]
+    assert dg.materialize(selection, resources=resources, instance=instance, partition_key=key).success
+
+
+def sample_txt(kind: str, count: int) -> list[Path]:
+    return sorted((SAMPLE_INBOX / kind).glob("*.txt"))[:count]
+
+
+@pytest.fixture
+def txt_inbox(tmp_path: Path) -> Path:
+    """4 good documents (2 syllabi, 2 job postings, plain text: quick to parse and extract)."""
+    inbox = tmp_path / "inbox"
+    for kind in ("courses", "jobs"):
+        (inbox / kind).mkdir(parents=True)
+        for f in sample_txt(kind, 2):
+            shutil.copy2(f, inbox / kind / f.name)
+    return inbox
+
+
+def good_names(inbox: Path) -> set[str]:
+    return {f"{kind}/{f.name}" for kind in ("courses", "jobs") for f in sample_txt(kind, 2)}
+
+
+def landed(resources: dict) -> pd.DataFrame:
+    return resources["warehouse"].read_table("document_text")
+
+
+def assert_good_once(resources: dict, inbox: Path) -> None:
+    text = landed(resources)
+    counts = text["relpath"].value_counts()
+    for name in good_names(inbox):
+        assert counts.get(name, 0) == 1, f"{name} landed {counts.get(name, 0)} times"
+
+
+def skipped(resources: dict) -> pd.DataFrame:
+    return resources["warehouse"].read_table(SKIPPED_TABLE)
+
+
+# --------------------------------------------------------------------------------------------------------
+# registration, one run per batch, exactly once
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_new_files_become_one_run_per_batch(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
+    resources = make_resources(data_dir, small_inbox, batch_size=4)
     result = tick(instance, resources)
     keys = instance.get_dynamic_partitions(upload_batches.name)
     assert len(keys) == 3  # 10 files in batches of at most 4
-    assert [r.partition_key for r in result.run_requests] == keys  # the batch is the unit of work
-    for request, key in zip(result.run_requests, keys, strict=True):
-        assert request.run_key == f"ingest:{key}"
-        assert request.tags["skillatlas/queue"] == "ingest"
+    assert sorted(r.partition_key for r in result.run_requests) == sorted(keys)
+    for request in result.run_requests:
+        assert request.run_key == f"ingest:{request.partition_key}"
+        assert request.job_name == "ingest_batch_job"
+        assert request.tags == {"skillatlas/queue": "ingest", "skillatlas/trigger": "inbox_sensor"}
         assert "dagster/asset_partition_range_start" not in request.tags
     manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
     assert len(manifest) == 10
     assert manifest.groupby("batch_id").size().max() <= 4
     assert set(manifest["kind"]) == {"course", "job"}
-    assert json.loads(result.cursor)["mtime_ns"] > 0
+    assert (manifest["mtime_ns"] > 0).all()
 
 
-def test_second_tick_processes_nothing_twice(tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
-    resources = make_resources(tmp_path / "d", small_inbox)
-    first = tick(instance, resources)
-    second = tick(instance, resources, cursor=first.cursor)
-    assert not second.run_requests
-    assert second.skip_reason is not None
-    # Even with the cursor lost, content hashes stop a second registration.
-    third = tick(instance, resources, cursor=None)
-    assert not third.run_requests
+def test_second_tick_processes_nothing_twice(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
+    resources = make_resources(data_dir, small_inbox)
+    tick(instance, resources)
+    hashed: list[Path] = []
+    original = inbox_domain.file_sha256
+
+    def spy(path: Path, chunk: int = 1 << 20) -> str:
+        hashed.append(path)
+        return original(path, chunk)
+
+    inbox_domain.file_sha256 = spy  # type: ignore[assignment]
+    try:
+        second = tick(instance, resources)
+    finally:
+        inbox_domain.file_sha256 = original  # type: ignore[assignment]
+    assert not second.run_requests and second.skip_reason is not None
+    assert hashed == []  # unchanged (size, mtime): nothing is read again
     assert len(resources["warehouse"].read_table(MANIFEST_TABLE)) == 10
 
 
+def test_touched_file_is_not_a_new_version(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
+    resources = make_resources(data_dir, small_inbox)
+    tick(instance, resources)
+    target = next((small_inbox / "jobs").iterdir())
+    os.utime(target, (OLD, OLD))
+    result = tick(instance, resources)
+    assert not result.run_requests
+    manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
+    assert len(manifest) == 10
+    row = manifest[manifest["relpath"] == f"jobs/{target.name}"].iloc[0]
+    assert row["mtime_ns"] == OLD * 10**9  # refreshed, so the next tick does not hash it again
+
+
 def test_identical_reupload_is_recognised_by_content(
-    tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(tmp_path / "d", small_inbox)
-    first = tick(instance, resources)
+    resources = make_resources(data_dir, small_inbox)
+    tick(instance, resources)
     original = next((small_inbox / "jobs").iterdir())
     copy = small_inbox / "jobs" / f"renamed-{original.name}"
     shutil.copy(original, copy)
-    os.utime(copy)  # newer than the cursor
     new = small_inbox / "courses" / "new-course.txt"
     new.write_text("NEW 100 Welding basics\nStudents learn arc welding and blueprint reading.\n")
-    result = tick(instance, resources, cursor=first.cursor)
+    result = tick(instance, resources)
     manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
     assert len(manifest) == 11  # the new course only; the renamed copy is a re-upload
     assert "courses/new-course.txt" in set(manifest["relpath"])
     assert f"jobs/{copy.name}" not in set(manifest["relpath"])
     assert len(result.run_requests) == 1 and result.run_requests[0].partition_key is not None
+    records = skipped(resources)
+    assert records[["relpath", "reason_kind"]].values.tolist() == [[f"jobs/{copy.name}", "duplicate"]]
+    assert f"jobs/{original.name}" in records["reason"].iloc[0]
+    tick(instance, resources)
+    assert len(skipped(resources)) == 1  # recorded once
 
 
 def test_batch_registered_but_not_requested_is_recovered(
-    tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance
+    data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
     """A tick that died after writing the manifest but before adding partitions loses nothing."""
-    resources = make_resources(tmp_path / "d", small_inbox)
+    resources = make_resources(data_dir, small_inbox)
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        lost = inbox_sensor(context)  # partitions never added: the tick 'crashed'
+        inbox_sensor(context)  # partitions never added: the tick 'crashed'
     assert instance.get_dynamic_partitions(upload_batches.name) == []
-    recovered = tick(instance, resources, cursor=lost.cursor)
+    recovered = tick(instance, resources)
     keys = instance.get_dynamic_partitions(upload_batches.name)
-    assert keys and len(recovered.run_requests) == 1
+    assert keys and len(recovered.run_requests) == len(keys)
     assert set(keys) == set(resources["warehouse"].read_table(MANIFEST_TABLE)["batch_id"])
 
 
-def test_unsupported_and_hidden_files_are_not_registered(
-    tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance
+def test_unsupported_hidden_and_outside_files_get_one_record_each(
+    data_dir: Path, small_inbox: Path, tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
     (small_inbox / "jobs" / "notes.xlsx").write_bytes(b"PK\x03\x04")
     (small_inbox / "jobs" / ".upload.part").write_text("partial")
+    (small_inbox / "jobs" / "draft.txt.part").write_text("partial")
     outside = tmp_path / "secret.txt"
     outside.write_text("not for the inbox")
     (small_inbox / "jobs" / "link.txt").symlink_to(outside)
-    resources = make_resources(tmp_path / "d", small_inbox)
-    tick(instance, resources)
+    resources = make_resources(data_dir, small_inbox)
+    first = tick(instance, resources)
+    second = tick(instance, resources)  # nothing recorded twice
+    (observation,) = first.asset_events  # shown on document_text's page in the UI
+    assert observation.metadata["newly_refused_uploads"].value == 4
+    assert not second.asset_events
     relpaths = set(resources["warehouse"].read_table(MANIFEST_TABLE)["relpath"])
-    assert not {"jobs/notes.xlsx", "jobs/.upload.part", "jobs/link.txt"} & relpaths
     assert len(relpaths) == 10
+    records = dict(zip(skipped(resources)["relpath"], skipped(resources)["reason_kind"], strict=True))
+    assert records == {
+        "jobs/notes.xlsx": "unsupported_type",
+        "jobs/.upload.part": "hidden",
+        "jobs/draft.txt.part": "partial_upload",
+        "jobs/link.txt": "symlink_outside_inbox",
+    }
 
 
-def test_missing_inbox_is_a_clear_error(tmp_path: Path, instance: dg.DagsterInstance) -> None:
-    resources = make_resources(tmp_path / "d", tmp_path / "nowhere")
+def test_missing_inbox_is_a_clear_error(data_dir: Path, tmp_path: Path, instance: dg.DagsterInstance) -> None:
+    resources = make_resources(data_dir, tmp_path / "nowhere")
     with pytest.raises(Exception, match="inbox folder .*nowhere does not exist"):
         tick(instance, resources)
+
+
+# --------------------------------------------------------------------------------------------------------
+# hazards: each through the sensor and the ingest path, good files beside it land exactly once
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_old_mtime_copy_is_found(data_dir: Path, txt_inbox: Path, tmp_path: Path, instance: dg.DagsterInstance) -> None:
+    """`cp -p` keeps the source's mtime, older than everything registered: a watermark missed it."""
+    resources = make_resources(data_dir, txt_inbox)
+    ingest(instance, resources)
+    source = tmp_path / "old-posting.txt"
+    source.write_text("Warehouse clerk\nForklift operation, inventory control and shipping documentation.\n")
+    os.utime(source, (OLD, OLD))
+    shutil.copy2(source, txt_inbox / "jobs" / "old-posting.txt")  # = cp -p
+    result = ingest(instance, resources)
+    assert len(result.run_requests) == 1
+    text = landed(resources)
+    assert (text["relpath"] == "jobs/old-posting.txt").sum() == 1
+    assert len(text) == 5
+    assert_good_once(resources, txt_inbox)
+
+
+def test_growing_file_waits_for_the_quiet_period(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
+    resources = make_resources(data_dir, txt_inbox, quiet_seconds=1.0)
+    time.sleep(1.1)  # the good files have settled
+    growing = txt_inbox / "courses" / "growing.txt"
+    growing.write_text("GROW 101 Welding\nPart one: arc welding.\n")
+    first = ingest(instance, resources)
+    assert len(first.run_requests) == 1  # the good files only
+    assert "courses/growing.txt" not in set(landed(resources)["relpath"])
+    time.sleep(0.6)
+    with growing.open("a") as handle:  # still being written
+        handle.write("Part two: blueprint reading and metal fabrication.\n")
+    assert not ingest(instance, resources).run_requests
+    time.sleep(1.1)
+    ingest(instance, resources)
+    text = landed(resources)
+    row = text[text["relpath"] == "courses/growing.txt"]
+    assert len(row) == 1 and "blueprint reading" in row["text"].iloc[0]  # the whole file, once
+    assert len(text) == 5
+    assert_good_once(resources, txt_inbox)
+
+
+def test_file_replaced_between_tick_and_run_is_requeued(
+    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = make_resources(data_dir, txt_inbox)
+    target = txt_inbox / "jobs" / "swap.txt"
+    target.write_text("Payroll clerk\nPayroll processing and bookkeeping.\n")
+    first = tick(instance, resources)
+    manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
+    registered_doc = manifest.loc[manifest["relpath"] == "jobs/swap.txt", "doc_id"].iloc[0]
+    replacement = txt_inbox / "swap.tmp"
+    replacement.write_text("Network technician\nCisco routers, network security, firewall configuration.\n")
+    os.replace(replacement, target)  # the file is swapped after the tick, before its run
+    for request in first.run_requests:
+        run_batch(instance, resources, str(request.partition_key))
+    text = landed(resources)
+    assert "jobs/swap.txt" not in set(text["relpath"])  # never stored under the registered version
+    ledger = resources["warehouse"].read_table(LEDGER_TABLE)
+    assert ledger.loc[ledger["item"] == "jobs/swap.txt", "error_kind"].tolist() == ["content_changed"]
+    second = ingest(instance, resources)  # the sensor sees the new bytes and queues them
+    assert len(second.run_requests) == 1
+    text = landed(resources)
+    row = text[text["relpath"] == "jobs/swap.txt"]
+    assert len(row) == 1 and "firewall" in row["text"].iloc[0] and row["doc_id"].iloc[0] != registered_doc
+    assert len(text) == 5
+    assert_good_once(resources, txt_inbox)
+
+
+def test_in_place_edit_retires_the_old_version_everywhere(
+    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = make_resources(data_dir, txt_inbox)
+    target = txt_inbox / "jobs" / "edited.txt"
+    first, second = sorted((SAMPLE_INBOX / "jobs").glob("*.txt"))[-2:]  # real postings: they have skills
+    target.write_text("Posted: 2026-10-05\n" + first.read_text())
+    ingest(instance, resources, skills=True)
+    warehouse = resources["warehouse"]
+    old = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
+    old_skills = warehouse.read_table("document_skills", {"doc_id": old["doc_id"]})
+    assert len(old_skills) > 0
+    target.write_text("Posted: 2026-10-05\n" + second.read_text())
+    result = ingest(instance, resources, skills=True)
+    assert len(result.run_requests) == 1
+    text = landed(resources)
+    assert len(text) == 5 and (text["relpath"] == "jobs/edited.txt").sum() == 1
+    new = text.set_index("relpath").loc["jobs/edited.txt"]
+    assert new["doc_id"] != old["doc_id"] and new["text"] != old["text"]
+    assert len(warehouse.read_table("document_skills", {"doc_id": new["doc_id"]})) > 0
+    # gone from the live tables, so from the scores, trends and index rebuilt from them
+    assert warehouse.read_table("document_skills", {"doc_id": old["doc_id"]}).empty
+    assert old["doc_id"] not in set(postings_skills_for_days(warehouse, ["2026-10-05"])["doc_id"])
+    assert new["doc_id"] in set(postings_skills_for_days(warehouse, ["2026-10-05"])["doc_id"])
+    # kept for rollback
+    history = warehouse.read_table(SUPERSEDED_TEXT)
+    assert history["doc_id"].tolist() == [old["doc_id"]] and history["superseded_by_batch"].iloc[0] == new["batch_id"]
+    assert len(warehouse.read_table(SUPERSEDED_SKILLS)) == len(old_skills)
+    assert restore_version(warehouse, "jobs/edited.txt", str(old["batch_id"])) == 1
+    restored = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
+    assert restored["doc_id"] == old["doc_id"]
+    assert len(warehouse.read_table("document_skills", {"doc_id": old["doc_id"]})) == len(old_skills)
+    assert warehouse.read_table("document_skills", {"doc_id": new["doc_id"]}).empty
+    assert_good_once(resources, txt_inbox)
+
+
+def test_symlink_loop_never_fails_the_tick(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
+    (txt_inbox / "jobs" / "a.txt").symlink_to(txt_inbox / "jobs" / "b.txt")
+    (txt_inbox / "jobs" / "b.txt").symlink_to(txt_inbox / "jobs" / "a.txt")
+    (txt_inbox / "courses" / "loop").symlink_to(txt_inbox / "courses")  # a folder link: not descended
+    resources = make_resources(data_dir, txt_inbox)
+    ingest(instance, resources)
+    ingest(instance, resources)
+    records = dict(zip(skipped(resources)["relpath"], skipped(resources)["reason_kind"], strict=True))
+    assert records == {"jobs/a.txt": "symlink_loop", "jobs/b.txt": "symlink_loop", "courses/loop": "symlink_to_folder"}
+    assert len(skipped(resources)) == 3  # once each, across two ticks
+    assert len(landed(resources)) == 4
+    assert_good_once(resources, txt_inbox)
+
+
+def test_non_utf8_name_never_fails_the_tick(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
+    bad = os.path.join(os.fsencode(txt_inbox / "jobs"), b"caf\xe9-posting.txt")
+    with open(bad, "wb") as handle:
+        handle.write(b"Barista\nEspresso preparation and customer service.\n")
+    resources = make_resources(data_dir, txt_inbox)
+    ingest(instance, resources)
+    ingest(instance, resources)
+    records = skipped(resources)
+    assert records[["relpath", "reason_kind"]].values.tolist() == [["jobs/caf\\xe9-posting.txt", "bad_name"]]
+    assert len(landed(resources)) == 4
+    assert_good_once(resources, txt_inbox)
+
+
+def test_fifo_is_refused_without_blocking(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
+    os.mkfifo(txt_inbox / "jobs" / "pipe.txt")  # opening it would block the tick forever
+    resources = make_resources(data_dir, txt_inbox)
+    ingest(instance, resources)
+    ingest(instance, resources)
+    records = skipped(resources)
+    assert records[["relpath", "reason_kind"]].values.tolist() == [["jobs/pipe.txt", "not_a_regular_file"]]
+    assert len(landed(resources)) == 4
+    assert_good_once(resources, txt_inbox)
+
+
+def test_oversized_file_is_refused_before_hashing(
+    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = txt_inbox / "jobs" / "huge.txt"
+    big.write_bytes(b"word " * 40_000)  # 200 kB against a 100 kB limit
+    hashed: list[str] = []
+    original = inbox_domain.file_sha256
+
+    def spy(path: Path, chunk: int = 1 << 20) -> str:
+        hashed.append(path.name)
+        return original(path, chunk)
+
+    monkeypatch.setattr(inbox_domain, "file_sha256", spy)
+    resources = make_resources(data_dir, txt_inbox, max_file_bytes=100_000)
+    ingest(instance, resources)
+    ingest(instance, resources)
+    assert "huge.txt" not in hashed and len(hashed) == 4
+    records = skipped(resources)
+    assert records[["relpath", "reason_kind"]].values.tolist() == [["jobs/huge.txt", "too_large"]]
+    assert "200,000 bytes, over the 100,000-byte limit" in records["reason"].iloc[0]
+    assert len(landed(resources)) == 4
+    assert_good_once(resources, txt_inbox)
+
+
+def test_utf16_and_latin1_text_are_decoded(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
+    body = "Café manager\nRésumé required. Food safety, cash handling, staff scheduling.\n"
+    (txt_inbox / "jobs" / "utf16le.txt").write_bytes(b"\xff\xfe" + body.replace("manager", "LE").encode("utf-16-le"))
+    (txt_inbox / "jobs" / "utf16be.txt").write_bytes(b"\xfe\xff" + body.replace("manager", "BE").encode("utf-16-be"))
+    (txt_inbox / "jobs" / "latin1.txt").write_bytes(body.replace("manager", "L1").encode("latin-1"))
+    (txt_inbox / "jobs" / "utf8bom.txt").write_bytes(b"\xef\xbb\xbf" + body.replace("manager", "BOM").encode())
+    resources = make_resources(data_dir, txt_inbox)
+    ingest(instance, resources)
+    text = landed(resources).set_index("relpath")["text"]
+    for name, tag in (("utf16le", "LE"), ("utf16be", "BE"), ("latin1", "L1"), ("utf8bom", "BOM")):
+        assert text[f"jobs/{name}.txt"].startswith(f"Café {tag}\nRésumé required"), name
+    assert resources["warehouse"].read_table(LEDGER_TABLE).empty
+    assert len(text) == 8
+    assert_good_once(resources, txt_inbox)
+
+
+def test_markdown_is_ingested(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
+    (txt_inbox / "courses" / "syllabus.md").write_text(
+        "# DATA 200 Data analysis\n\n- Python programming\n- SQL queries\n- data visualization\n"
+    )
+    resources = make_resources(data_dir, txt_inbox)
+    ingest(instance, resources)
+    text = landed(resources).set_index("relpath")
+    assert text.loc["courses/syllabus.md", "format"] == "txt"
+    assert text.loc["courses/syllabus.md", "title"] == "DATA 200 Data analysis"
+    assert skipped(resources).empty
+    assert len(text) == 5
+    assert_good_once(resources, txt_inbox)
+
+
+HOSTILE_KEYS = [
+    "x'; DROP TABLE upload_manifest; --",
+    "../../etc/passwd",
+    "b20261201-000000-000-abcdef\nrm -rf /",
+    "b" * 5000,
+    "hello",  # harmless-looking, but not an upload batch id
+]
+
+
+def test_hostile_partition_keys_are_removed_and_refused(
+    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    instance.add_dynamic_partitions(upload_batches.name, HOSTILE_KEYS)  # as hand-added through GraphQL
+    resources = make_resources(data_dir, txt_inbox)
+    result = ingest(instance, resources)
+    keys = instance.get_dynamic_partitions(upload_batches.name)
+    assert not set(HOSTILE_KEYS) & set(keys) and len(keys) == 1
+    assert [r.partition_key for r in result.run_requests] == keys
+    for key in HOSTILE_KEYS[:4]:  # and a run launched with one anyway stops before any work
+        with pytest.raises(dg.Failure, match="bad partition key"):
+            documents.checked_keys([key])
+    assert len(landed(resources)) == 4
+    assert_good_once(resources, txt_inbox)
+
+
+@pytest.mark.slow  # builds the reference data from scratch (a couple of minutes on a shared 2-core machine)
+def test_fresh_instance_bootstraps_reference_data_before_ingest(
+    tmp_path: Path, txt_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    from definitions import build_definitions
+
+    resources = make_resources(tmp_path / "empty", txt_inbox)  # no reference data at all
+    defs = build_definitions(resources)
+    first = tick(instance, resources)
+    assert [r.job_name for r in first.run_requests] == ["reference_job"]
+    assert instance.get_dynamic_partitions(upload_batches.name) == []  # ingest held
+    assert len(resources["warehouse"].read_table(MANIFEST_TABLE)) == 4  # but nothing lost
+    run = defs.resolve_job_def("reference_job").execute_in_process(
+        instance=instance, tags=dict(first.run_requests[0].tags)
+    )
+    assert run.success
+    ingest(instance, resources, skills=True)
+    assert len(landed(resources)) == 4
+    assert len(resources["warehouse"].read_table("document_skills")) > 0
+    assert_good_once(resources, txt_inbox)
+
+
+def test_failed_bootstrap_is_not_retried_in_a_loop(
+    tmp_path: Path, txt_inbox: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = make_resources(tmp_path / "empty", txt_inbox)
+    first = tick(instance, resources)
+    assert [r.job_name for r in first.run_requests] == ["reference_job"]
+    instance.add_run(
+        dg.DagsterRun(job_name="reference_job", run_id="0" * 8 + "-0000-0000-0000-000000000000",
+                      status=dg.DagsterRunStatus.FAILURE)
+    )
+    second = tick(instance, resources)
+    assert not second.run_requests
+    assert "failed" in second.skip_reason.skip_message and "launch reference_job" in second.skip_reason.skip_message

@@ -33,11 +33,11 @@ def test_make_run_launches_runs_with_an_origin_visible_under_their_job(
     defs = build_definitions(make_resources(data_dir, small_inbox))
     with dg.DagsterInstance.from_config(str(home)) as instance:
         (request,) = register_inbox(defs, instance)
-        with Daemon(home / "logs" / "daemon.log"):
+        with Daemon(home / "make-run-daemon.log"):
             run_id = launch("ingest_batch_job", {**request.tags, "dagster/partition": str(request.partition_key)})
             runs = wait_for_runs(instance, [run_id], on_event=print_event)
         run = runs[run_id]
-        assert run.status == dg.DagsterRunStatus.SUCCESS, (home / "logs" / "daemon.log").read_text()[-3000:]
+        assert run.status == dg.DagsterRunStatus.SUCCESS, (home / "make-run-daemon.log").read_text()[-3000:]
         assert run.remote_job_origin is not None  # job pages, timeline, run retries and failure sensors see it
         assert run.remote_job_origin.location_name == "skillatlas"
         listed = instance.get_runs(dg.RunsFilter(job_name="ingest_batch_job"))

@@ -1,8 +1,9 @@
 """Fault test: >= 200 hostile files mixed with ~20 good ones in one ingest.
 
-Each hostile file must become exactly one clear ledger row with the expected error kind (and message), every
-good file must be extracted, and the memory of the run must stay bounded (zip bombs, 50 MB files and 10,000-
-deep HTML included). Files are made unique (the inbox skips re-uploads of identical content).
+Each hostile file must become exactly one clear record with the expected error kind (and message) — a ledger
+row, or for files over the size limit (refused by the inbox sensor before any byte is read) a `skipped_uploads`
+row — every good file must be extracted, and the memory of the run must stay bounded (zip bombs, 50 MB files
+and 10,000-deep HTML included). Files are made unique (the inbox skips re-uploads of identical content).
 """
 
 import resource
@@ -107,6 +108,14 @@ def test_hostile_corpus_gives_one_clear_ledger_row_per_bad_file(
                                 tags=partition_range_tags(keys[0], keys[-1]))
     assert result.success
     warehouse = resources["warehouse"]
+
+    # over the size limit: refused at the inbox, before hashing, with the same message the parser gave
+    refused = warehouse.read_table("skipped_uploads")
+    oversized = {item: want for item, want in expected.items() if "_oversized" in item}
+    assert len(oversized) >= 20 and len(refused) == len(oversized)
+    for row in refused.itertuples():
+        assert row.reason_kind == "too_large" and oversized[row.relpath][1] in row.reason
+    expected = {item: want for item, want in expected.items() if item not in oversized}
 
     ledger = warehouse.read_table(LEDGER_TABLE)
     assert not ledger.duplicated(["asset", "partition", "item"]).any()

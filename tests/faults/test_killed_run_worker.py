@@ -72,6 +72,7 @@ def test_killed_run_worker_is_failed_and_retried_to_exact_counts(
             "DAGSTER_HOME": str(home),
             "SKILLATLAS_DATA_DIR": str(data_dir),
             "SKILLATLAS_INBOX": str(inbox),
+            "SKILLATLAS_INBOX_QUIET_SECONDS": "0",  # the inbox was written just now: register at the first tick
             "SKILLATLAS_WAREHOUSE_URL": warehouse_url,
             "SKILLATLAS_EXTRACTOR": "offline",
             # phrase matching only: this test is about the kill and the retry, and the model would make the
