@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.ledger import ItemFailure, record_failures
+from assets.llm_review import record_llm_outcomes
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
@@ -244,6 +245,9 @@ def document_skills(
         if not mentions:
             no_skills += 1
         rows.extend(skill_rows(doc, mentions, version))
+    # LLM failures hidden by the offline fallback become ledger rows; bad AI output goes to the review queue
+    llm_failures, llm_metadata = record_llm_outcomes(context, warehouse, engine, document_text, version)
+    failures.extend(llm_failures)
     record_failures(context, warehouse, "document_skills", keys, failures)
     out = pd.DataFrame(rows, columns=SKILL_COLUMNS)
     processed = len(document_text)
@@ -257,6 +261,7 @@ def document_skills(
             "by_method": dg.MetadataValue.json(dict(Counter(out["method"]))),
             "extractor_version": version,
             **llm_usage(engine),
+            **llm_metadata,
         }
     )
     return out

@@ -8,6 +8,7 @@ import dagster as dg
 
 from jobs.cleanup import cleanup_job
 from jobs.operator import OPERATOR_JOBS
+from jobs.review import review_skills_job
 
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -69,4 +70,5 @@ ALL_JOBS = [
     health_job,
     cleanup_job,
     *OPERATOR_JOBS,
+    review_skills_job,
 ]

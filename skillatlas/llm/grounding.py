@@ -105,10 +105,13 @@ class DocOutcome:
             reasons.append(REVIEW_GREY_ZONE)
         return reasons
 
-    def proposals(self) -> list[dict[str, Any]]:
-        """Skills a reviewer may accept: grey-zone mentions (with offsets) and ungrounded candidates (without)."""
+    def proposals(self, reason: str | None = None) -> list[dict[str, Any]]:
+        """Skills a reviewer may accept: grey-zone mentions (with offsets) and ungrounded candidates (without,
+        ``start = end = -1``); ``reason`` limits them to one review reason."""
+        pool = {REVIEW_GREY_ZONE: self.grey_zone, REVIEW_UNGROUNDED: self.ungrounded,
+                REVIEW_INVALID_OUTPUT: []}.get(reason or "", [*self.grey_zone, *self.ungrounded])
         seen: dict[str, dict[str, Any]] = {}
-        for p in [*self.grey_zone, *self.ungrounded]:
+        for p in pool:
             if p["skill_id"] not in seen:
                 seen[p["skill_id"]] = {"skill_id": p["skill_id"], "label": p["label"],
                                        "confidence": round(float(p["confidence"]), 4),
