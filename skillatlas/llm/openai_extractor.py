@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 
     from skillatlas.extraction import SkillMention
 
-__all__ = ["CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "build_messages", "chunk_text"]
+__all__ = [
+    "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "apply_records", "build_messages", "chunk_text",
+    "parse_completion",
+]
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +212,53 @@ def _status_detail(exc: Any) -> str:
         if isinstance(err, dict):
             msg = str(err.get("message") or err.get("code") or "")
     return " ".join(msg.split())[:200]
+
+
+# --------------------------------------------------------------------------------------------- records
+
+
+def apply_records(text: str, offset: int, records: Sequence[Mapping[str, Any]], config: LLMConfig,
+                  stats: LLMStats, outcome: DocOutcome, best: dict[str, SkillMention]) -> None:
+    """Turn one chunk's grounded records (chunk starts at ``offset`` of ``text``) into mentions in ``best``.
+
+    Shared by the synchronous extractor and the Batch API path. Below ``min_confidence``: dropped; ungrounded:
+    dropped and kept (without model text) in ``outcome.ungrounded``; in ``config.review_zone``: withheld into
+    ``outcome.grey_zone``; otherwise a mention whose evidence is ``text[start:end]``, never the model's string.
+    """
+    from skillatlas.extraction import SkillMention
+
+    zone = config.review_zone
+    for record in records:
+        if record.get("not_candidate"):
+            outcome.dropped_not_candidate += 1
+            continue
+        conf = float(record["confidence"])
+        if conf < config.min_confidence:
+            stats.dropped_low_confidence += 1
+            continue
+        if not record["grounded"]:
+            stats.dropped_ungrounded += 1
+            outcome.ungrounded.append({"skill_id": record["skill_id"], "label": record["label"], "confidence": conf})
+            continue
+        start, end = offset + int(record["start"]), offset + int(record["end"])
+        if zone is not None and zone[0] <= conf < zone[1]:
+            stats.withheld_for_review += 1
+            outcome.grey_zone.append({"skill_id": record["skill_id"], "label": record["label"], "confidence": conf,
+                                      "start": start, "end": end})
+            continue
+        mention = SkillMention(skill_id=record["skill_id"], label=record["label"], confidence=conf, method="llm",
+                               start=start, end=end, evidence=text[start:end])
+        prev = best.get(mention.skill_id)
+        if prev is None or mention.confidence > prev.confidence:
+            best[mention.skill_id] = mention
+
+
+def parse_completion(completion: Any, allowed: Mapping[str, str], stats: LLMStats) -> list[dict[str, Any]]:
+    """Validated items of one completion (raises ``ValueError`` for an invalid answer); Batch API helper."""
+    try:
+        return _parse_output(completion, allowed, stats)
+    except _InvalidOutput as exc:
+        raise ValueError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------- extractor
@@ -419,41 +469,16 @@ class OpenAIExtractor:
         quote is not in the document are dropped (``dropped_ungrounded``) and kept, without model text, in
         ``outcome.ungrounded``; grounded skills in the review grey zone are withheld into
         ``outcome.grey_zone``."""
-        from skillatlas.extraction import SkillMention
 
         outcome = outcome if outcome is not None else DocOutcome()
-        zone = self.config.review_zone
         best: dict[str, SkillMention] = {}
         for offset, chunk in chunk_text(text, self.config.chunk_chars):
             cands = self._candidate_list(chunk)
             if not cands:
                 stats.skipped_no_candidates += 1
                 continue
-            for record in self._items_for_chunk(chunk, cands, stats):
-                if record.get("not_candidate"):
-                    outcome.dropped_not_candidate += 1
-                    continue
-                conf = float(record["confidence"])
-                if conf < self.config.min_confidence:
-                    stats.dropped_low_confidence += 1
-                    continue
-                if not record["grounded"]:
-                    stats.dropped_ungrounded += 1
-                    outcome.ungrounded.append(
-                        {"skill_id": record["skill_id"], "label": record["label"], "confidence": conf})
-                    continue
-                start, end = offset + int(record["start"]), offset + int(record["end"])
-                if zone is not None and zone[0] <= conf < zone[1]:
-                    stats.withheld_for_review += 1
-                    outcome.grey_zone.append({"skill_id": record["skill_id"], "label": record["label"],
-                                              "confidence": conf, "start": start, "end": end})
-                    continue
-                # evidence is the document's own text at the located offsets, never the model's string
-                mention = SkillMention(skill_id=record["skill_id"], label=record["label"], confidence=conf,
-                                       method="llm", start=start, end=end, evidence=text[start:end])
-                prev = best.get(mention.skill_id)
-                if prev is None or mention.confidence > prev.confidence:
-                    best[mention.skill_id] = mention
+            records = self._items_for_chunk(chunk, cands, stats)
+            apply_records(text, offset, records, self.config, stats, outcome, best)
         return sorted(best.values(), key=lambda m: (-m.confidence, m.start))
 
     def _items_for_chunk(
