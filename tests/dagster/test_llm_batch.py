@@ -161,14 +161,19 @@ def test_crash_at_every_phase_resumes_without_duplicates(
 ) -> None:
     base, keys = ingested
     resources = with_llm(base, server, data_dir)
-    sw = server.batch_switches
     config = {"job_key": "crash", "force": True}
 
-    sw.upload_status, sw.upload_times = 500, 1                    # the upload fails: phase stays prepared
-    assert not run(llm_batch_submit_job, instance, resources, config, raise_on_error=False).success
+    # A "crash" is a non-retryable failure at that point (like a killed worker whose run is retried later).
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise dg.Failure("worker killed", allow_retries=False)
+
+    with monkeypatch.context() as m:                              # dies before the upload: phase stays prepared
+        m.setattr(llm_batch.BatchClient, "upload", crash)
+        assert not run(llm_batch_submit_job, instance, resources, config, raise_on_error=False).success
     assert job_row(resources, "crash")["phase"] == "prepared"
-    sw.create_status, sw.create_times = 500, 1                    # resume: upload ok, create fails
-    assert not run(llm_batch_submit_job, instance, resources, config, raise_on_error=False).success
+    with monkeypatch.context() as m:                              # resume: uploaded, dies before batches.create
+        m.setattr(llm_batch.BatchClient, "submit", crash)
+        assert not run(llm_batch_submit_job, instance, resources, config, raise_on_error=False).success
     assert job_row(resources, "crash")["phase"] == "uploaded"
 
     real = llm_batch.set_phase                                    # resume: created, crash before it is saved
@@ -176,7 +181,7 @@ def test_crash_at_every_phase_resumes_without_duplicates(
     def crash_once(warehouse: Any, job: dict, **changes: Any) -> dict:
         if changes.get("phase") == "submitted":
             monkeypatch.setattr(llm_batch, "set_phase", real)
-            raise RuntimeError("worker killed after batches.create")
+            raise dg.Failure("worker killed after batches.create", allow_retries=False)
         return real(warehouse, job, **changes)
 
     monkeypatch.setattr(llm_batch, "set_phase", crash_once)
@@ -185,7 +190,7 @@ def test_crash_at_every_phase_resumes_without_duplicates(
     assert run(llm_batch_submit_job, instance, resources, config).success
     assert job_row(resources, "crash")["phase"] == "submitted"
     assert len(server.batches()) == 1                             # found again by its metadata, not re-created
-    assert sum(1 for f in server.files() if True) == 1            # one input file, found again by name
+    assert len(server.files()) == 1 and server.calls("POST", "/files") == 1   # one upload, then found by name
 
     commit = llm_batch.commit_upload_batch                        # crash between the two upload batches' commits
     calls = {"n": 0}
@@ -193,7 +198,7 @@ def test_crash_at_every_phase_resumes_without_duplicates(
     def crash_second(*args: Any, **kwargs: Any) -> dict:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("worker killed between commits")
+            raise dg.Failure("worker killed between commits", allow_retries=False)
         return commit(*args, **kwargs)
 
     monkeypatch.setattr(llm_batch, "commit_upload_batch", crash_second)
@@ -226,6 +231,7 @@ def test_sdk_retries_absorb_transient_errors(
 
 def test_cancel_and_failed_batches(
     ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base, _ = ingested
     resources = with_llm(base, server, data_dir)
@@ -250,9 +256,13 @@ def test_cancel_and_failed_batches(
     server.batch_switches.outcome = "completed"
     server.set_default(malformed())
     prepared = len(server.batches())
-    sw = server.batch_switches
-    sw.upload_status, sw.upload_times = 500, 1
-    run(llm_batch_submit_job, instance, resources, {"job_key": "early", "force": True}, raise_on_error=False)
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise dg.Failure("worker killed", allow_retries=False)
+
+    with monkeypatch.context() as m:
+        m.setattr(llm_batch.BatchClient, "upload", crash)
+        run(llm_batch_submit_job, instance, resources, {"job_key": "early", "force": True}, raise_on_error=False)
     assert run(llm_batch_cancel_job, instance, resources, {"job_key": "early"}).success
     assert job_row(resources, "early")["phase"] == "cancelled" and len(server.batches()) == prepared
 
