@@ -242,10 +242,13 @@ def stage_results(
     version = str(job["extractor_version"])
     rows: list[dict[str, object]] = []
     journal = OutcomeJournal()
+    offline_by_doc: dict[str, list[SkillMention]] = {}
+    for r in staged.itertuples(index=False):
+        offline_by_doc.setdefault(str(r.doc_id), []).append(SkillMention(
+            r.skill_id, r.label, float(r.confidence), r.method, int(r.evidence_start), int(r.evidence_end),
+            r.evidence))
     for doc in docs.itertuples(index=False):
-        offline = [SkillMention(r.skill_id, r.label, float(r.confidence), r.method, int(r.evidence_start),
-                                int(r.evidence_end), r.evidence)
-                   for r in staged[staged["doc_id"] == doc.doc_id].itertuples(index=False)] if len(staged) else []
+        offline = offline_by_doc.get(str(doc.doc_id), [])
         result = results.get(str(doc.doc_id))
         mentions = offline
         if result is not None:

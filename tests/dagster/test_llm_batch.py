@@ -267,13 +267,19 @@ def test_cancel_and_failed_batches(
     assert job_row(resources, "early")["phase"] == "cancelled" and len(server.batches()) == prepared
 
 
-def test_sqlite_tables_hold_the_phase_state(
+def test_reextract_in_batch_mode_submits_a_batch_job(
     ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
 ) -> None:
+    from jobs.operator import reextract_job
+
     base, _ = ingested
-    resources = with_llm(base, server, data_dir)
-    run(llm_batch_submit_job, instance, resources, {"job_key": "st", "limit": 3, "force": True})
+    resources = with_llm(base, server, data_dir, llm_mode="batch")   # the deployment default (env)
+    result = run(reextract_job, instance, resources, {"limit": 3, "force": True})
+    assert result.success
     con = sqlite3.connect(data_dir / "warehouse.sqlite")
-    (phase, docs) = con.execute("select phase, documents from llm_batch_jobs where job_key='st'").fetchone()
-    assert (phase, docs) == ("submitted", 3)
-    assert con.execute("select count(*) from llm_batch_requests where job_key='st'").fetchone()[0] >= 3
+    (key, phase, docs) = con.execute("select job_key, phase, documents from llm_batch_jobs").fetchone()
+    assert (phase, docs) == ("submitted", 3) and len(server.batches()) == 1
+    assert con.execute("select count(*) from llm_batch_requests where job_key=?", (key,)).fetchone()[0] >= 3
+    # run config overrides the deployment default: sync re-extracts now, no new batch
+    assert run(reextract_job, instance, resources, {"limit": 2, "force": True, "llm_mode": "sync"}).success
+    assert len(server.batches()) == 1 and any(r.path.endswith("/chat/completions") for r in server.requests)
