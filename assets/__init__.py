@@ -7,7 +7,7 @@ import dagster as dg
 # `backfill_policy=` is beta in Dagster 1.13 and warns at every code load; we use it deliberately (range runs).
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
-from assets import documents, health, reference, scores, search, trends  # noqa: E402
+from assets import documents, health, llm_review, reference, scores, search, trends  # noqa: E402
 
 ALL_ASSETS = [
     reference.skill_taxonomy,
@@ -15,6 +15,7 @@ ALL_ASSETS = [
     reference.onet_occupations,
     documents.document_text,
     documents.document_skills,
+    llm_review.skills_review_queue,
     scores.onet_text_skills,
     scores.soc_skill_map,
     scores.skill_merge_map,

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.batch_runs import BatchInputMissing, BatchWork, checked_keys, materialize_batches
+from assets.llm_review import record_llm_outcomes
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from assets.versions import retire_superseded_versions
@@ -18,6 +19,7 @@ from resources.warehouse import WarehouseResource, utc_now_iso
 from skillatlas.batches import (
     PARSER_VERSION,
     BatchResult,
+    Progress,
     batch_fingerprint,
     extract_batch,
     parse_batch,
@@ -195,11 +197,21 @@ def document_skills(
                 f"no manifest rows for batch {batch_id}: the batch was never registered by the inbox sensor"
             )
         items = list(docs.itertuples(index=False))
+
+        def process(progress: Progress) -> BatchResult:
+            result = extract_batch(batch_id, items, engine.extract, version, progress)
+            # LLM failures hidden by the offline fallback become ledger rows; bad AI output goes to review
+            llm_failures, llm_metadata[batch_id] = record_llm_outcomes(context, warehouse, engine, docs, version)
+            result.failures.extend(llm_failures)
+            return result
+
         return BatchWork(
             # the text it was extracted from: same documents, same content, same parser version
             fingerprint=f"{manifest_fingerprint(docs)}:{PARSER_VERSION}",
-            process=lambda progress: extract_batch(batch_id, items, engine.extract, version, progress),
+            process=process,
         )
+
+    llm_metadata: dict[str, dict[str, Any]] = {}
 
     def skill_figures(result: BatchResult) -> dict[str, Any]:
         methods = Counter(str(r["method"]) for r in result.rows)
@@ -211,6 +223,7 @@ def document_skills(
             "by_method": dg.MetadataValue.json(dict(methods)),
             "extractor_version": version,
             **llm_usage(engine),
+            **llm_metadata.get(result.batch_id, {}),
         }
 
     return materialize_batches(

@@ -7,7 +7,9 @@ Partitioned jobs take their partitions from the selected assets (upload batches,
 import dagster as dg
 
 from jobs.cleanup import cleanup_job
+from jobs.llm_batch import LLM_BATCH_JOBS
 from jobs.operator import OPERATOR_JOBS
+from jobs.review import review_skills_job
 
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -71,4 +73,6 @@ ALL_JOBS = [
     health_job,
     cleanup_job,
     *OPERATOR_JOBS,
+    review_skills_job,
+    *LLM_BATCH_JOBS,
 ]

@@ -155,6 +155,9 @@ class ReextractConfig(dg.Config):
     batch_ids: list[str] = []  # only these upload batches (default: all)
     kinds: list[str] = []  # only these document kinds: course, job (default: both)
     dry_run: bool = False  # report what would change, write nothing
+    # "sync" (chat completions now), "batch" (OpenAI Batch API: 50% price, collected later by llm_batch_sensor)
+    # or "" for the deployment's SKILLATLAS_LLM_MODE; offline extraction ignores it
+    llm_mode: str = ""
 
 
 def select_documents(
@@ -194,6 +197,17 @@ def reextract_documents(
     batch_ids = _checked_keys(config.batch_ids, "batch id")
     if not warehouse.has_table(TEXT_TABLE):
         raise _fail("warehouse table 'document_text' does not exist: ingest a batch first (`make run`)")
+    if config.llm_mode not in ("", "sync", "batch"):
+        raise _fail(f"llm_mode must be sync, batch or empty (deployment default), got {config.llm_mode!r}")
+    if extractor.mode != "offline" and (config.llm_mode or extractor.llm_mode) == "batch" and not config.dry_run:
+        from jobs.llm_batch import BatchSelection, advance_submission
+
+        selection = BatchSelection(batch_ids=batch_ids, kinds=list(config.kinds), limit=config.limit,
+                                   force=config.force)
+        job = advance_submission(context, warehouse, artifacts, extractor, selection)
+        return dg.Output(None, metadata={"llm_mode": "batch", "job_key": job["job_key"], "phase": job["phase"],
+                                         "openai_batch_id": job["openai_batch_id"] or "",
+                                         "documents_selected": int(job["documents"])})
     where: dict[str, Any] = {}
     if batch_ids:
         where["batch_id"] = batch_ids

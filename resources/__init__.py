@@ -10,7 +10,7 @@ from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
 from resources.notifier import NotifierResource
-from resources.settings import Settings, load_settings
+from resources.settings import Settings, llm_mode, load_settings, review_zone
 from resources.warehouse import WarehouseIOManager, WarehouseResource
 
 
@@ -23,6 +23,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         warehouse_url = settings.embedded_warehouse_url
     notifier_kind = os.environ.get("SKILLATLAS_NOTIFIER", "log")
+    zone = review_zone()
     return {
         "io_manager": WarehouseIOManager(url=warehouse_url),
         "warehouse": WarehouseResource(url=warehouse_url),
@@ -39,6 +40,9 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             openai_api_key=dg.EnvVar("OPENAI_API_KEY") if settings.extractor != "offline" else None,
             openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
             cache_dir=str(settings.data_dir / "artifacts"),
+            llm_mode=llm_mode(),
+            review_zone_low=zone[0] if zone else None,
+            review_zone_high=zone[1] if zone else None,
         ),
         "notifier": NotifierResource(
             kind=notifier_kind,

@@ -54,6 +54,20 @@ class ExtractorResource(dg.ConfigurableResource):
     prompt_template: str | None = Field(
         default=None, description="Per-organisation prompt; must contain {candidates}. Default: the built-in one"
     )
+    review_zone_low: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Grey zone start: LLM skills with confidence in [low, high) go to skills_review_queue instead "
+        "of document_skills (SKILLATLAS_LLM_REVIEW_ZONE=low,high). None: no grey zone",
+    )
+    review_zone_high: float | None = Field(default=None, ge=0.0, le=1.0, description="Grey zone end (exclusive)")
+    llm_mode: str = Field(
+        default="sync",
+        description="How backfills and re-extraction call the LLM: sync (chat completions, now) or batch (OpenAI "
+        "Batch API, 50% price, results within 24 h). From SKILLATLAS_LLM_MODE; sensor-driven uploads always use sync",
+    )
+    sdk_max_retries: int = Field(
+        default=4, ge=0, le=10, description="Retries of the openai SDK for Batch API calls (files, batches)"
+    )
 
     def offline(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
         from skillatlas.embeddings import MiniLMEmbedder
@@ -81,7 +95,32 @@ class ExtractorResource(dg.ConfigurableResource):
             min_confidence=self.min_confidence,
             requests_per_minute=float(self.requests_per_minute),
             tokens_per_minute=float(self.tokens_per_minute),
+            review_zone=self.review_zone(),
         )
+
+    def review_zone(self) -> tuple[float, float] | None:
+        if self.review_zone_low is None or self.review_zone_high is None:
+            return None
+        if not self.review_zone_low < self.review_zone_high:
+            raise dg.Failure(
+                f"review zone [{self.review_zone_low}, {self.review_zone_high}) is empty", allow_retries=False
+            )
+        return (self.review_zone_low, self.review_zone_high)
+
+    def candidates(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
+        """The offline candidate retriever that also feeds the synchronous LLM path."""
+        from skillatlas import llm
+
+        return llm.OfflineCandidates(self.offline(taxonomy, vectors), taxonomy)
+
+    def openai_client(self) -> Any:
+        """An `openai.OpenAI` client for the Batch API; the SDK's own retries (backoff, Retry-After) apply."""
+        if not self.openai_api_key:
+            raise dg.Failure("the Batch API needs OPENAI_API_KEY in the environment", allow_retries=False)
+        from openai import OpenAI
+
+        return OpenAI(api_key=self.openai_api_key, base_url=self.openai_base_url, max_retries=self.sdk_max_retries,
+                      timeout=120.0)
 
     def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
         """The configured extractor. OpenAI modes put the offline retriever's candidates into the prompt."""

@@ -101,3 +101,28 @@ def _bool_env(name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
+
+
+LLM_MODES = ("sync", "batch")
+
+
+def llm_mode() -> str:
+    """SKILLATLAS_LLM_MODE: sync (default) or batch (OpenAI Batch API for backfills and re-extraction)."""
+    mode = os.environ.get("SKILLATLAS_LLM_MODE", "sync").strip().lower() or "sync"
+    if mode not in LLM_MODES:
+        raise ValueError(f"SKILLATLAS_LLM_MODE={mode!r} is not one of {', '.join(LLM_MODES)}")
+    return mode
+
+
+def review_zone() -> tuple[float, float] | None:
+    """SKILLATLAS_LLM_REVIEW_ZONE=low,high: LLM confidences in [low, high) go to the review queue."""
+    raw = os.environ.get("SKILLATLAS_LLM_REVIEW_ZONE", "").strip()
+    if not raw:
+        return None
+    try:
+        low, high = (float(x) for x in raw.split(","))
+    except ValueError:
+        raise ValueError(f"SKILLATLAS_LLM_REVIEW_ZONE={raw!r} must be two numbers: low,high") from None
+    if not 0.0 <= low < high <= 1.0:
+        raise ValueError(f"SKILLATLAS_LLM_REVIEW_ZONE={raw!r}: need 0 <= low < high <= 1")
+    return low, high

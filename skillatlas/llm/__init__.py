@@ -8,6 +8,7 @@ Public API (see docs in each module)::
     OpenAIExtractor(candidates, config, api_key=..., base_url=..., cache=..., limiter=...)
         .extract(text) / .extract_many(docs) / .rank(sentence, k) / .stats
     CascadeExtractor(offline, llm, threshold)
+    DocOutcome / OutcomeJournal / ground_items   grounding of answers, per-document LLM outcomes
     OfflineCandidates(offline, taxonomy)     candidates(text) -> [(skill_id, label)]
     build_extractor_from_env(kind, taxonomy=None)
 """
@@ -21,6 +22,7 @@ from skillatlas.llm.cascade import (
     default_cache_path,
 )
 from skillatlas.llm.config import DEFAULT_PROMPT_TEMPLATE, SYSTEM_GUARD, LLMConfig, LLMStats
+from skillatlas.llm.grounding import DocOutcome, OutcomeJournal, ground_items, locate
 from skillatlas.llm.openai_extractor import (
     RESPONSE_SCHEMA,
     CandidateFn,
@@ -36,12 +38,14 @@ __all__ = [
     "SYSTEM_GUARD",
     "CandidateFn",
     "CascadeExtractor",
+    "DocOutcome",
     "LLMCache",
     "LLMConfig",
     "LLMStats",
     "MissingAPIKeyError",
     "OfflineCandidates",
     "OpenAIExtractor",
+    "OutcomeJournal",
     "RateLimiter",
     "build_extractor_from_env",
     "build_messages",
@@ -49,4 +53,6 @@ __all__ = [
     "chunk_text",
     "default_cache_path",
     "estimate_tokens",
+    "ground_items",
+    "locate",
 ]

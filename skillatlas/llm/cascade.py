@@ -83,9 +83,11 @@ class CascadeExtractor:
     Merge: every offline mention is kept (it has exact offsets; its confidence is raised to the LLM's when
     the LLM is more confident); skills only the LLM found are added with ``method="llm"``.
 
-    LLM failure: with ``fallback_to_offline=True`` (default) the document keeps its offline mentions, is *not*
-    reported as a failure, and is counted in ``LLMStats.llm_fallbacks`` (and logged); with ``False`` it is
-    a failure like in :class:`OpenAIExtractor`. ``results`` and ``failures`` are always disjoint.
+    LLM failure: with ``fallback_to_offline=True`` (default) the document keeps its offline mentions, is not
+    in ``failures``, is counted in ``LLMStats.llm_fallbacks`` (the call's and the extractor's cumulative
+    stats) and journalled in ``llm.journal`` (``fallback=True``, with the error) so that the Dagster layer
+    records it in the item ledger; with ``False`` it is a failure like in :class:`OpenAIExtractor`.
+    ``results`` and ``failures`` are always disjoint.
     """
 
     def __init__(self, offline: _Offline, llm: OpenAIExtractor, threshold: float = 0.75, *,
@@ -127,6 +129,10 @@ class CascadeExtractor:
         except ItemError as exc:
             if not self.fallback_to_offline:
                 raise
+            # counted in the extractor's cumulative stats (batch metadata) and journalled, so the Dagster layer
+            # writes a ledger row for the document although it keeps its offline skills
+            self.llm.count(llm_fallbacks=1)
+            self.llm.journal.update(text, fallback=True)
             log.warning("LLM step failed, keeping offline mentions: %s", exc)
             return offline
 
@@ -149,6 +155,7 @@ class CascadeExtractor:
             results[doc_id] = mentions
             if self.needs_llm(mentions):
                 routed.append((doc_id, text))
+        text_of = dict(routed)
         llm_results, llm_failures, stats = self.llm.extract_many(routed, max_workers=max_workers)
         stats.extra["routed_to_llm"] = len(routed)
         stats.extra["offline_only"] = len(results) - len(routed)
@@ -157,6 +164,8 @@ class CascadeExtractor:
         for doc_id, error in llm_failures.items():
             if self.fallback_to_offline:
                 stats.llm_fallbacks += 1
+                self.llm.count(llm_fallbacks=1)
+                self.llm.journal.update(text_of[doc_id], fallback=True)
                 log.warning("LLM step failed for %s, keeping offline mentions: %s", doc_id, error)
             else:
                 results.pop(doc_id, None)

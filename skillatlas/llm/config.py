@@ -63,6 +63,10 @@ class LLMConfig:
     rate_limit_headroom: float = 0.97    # pace at this fraction of the limits (absorbs jitter vs. the server)
     burst_seconds: float = 0.0           # request burst, in seconds of the RPM rate (0: evenly spaced)
     enum_in_schema: bool = False         # also put the candidate ids into the JSON schema as an enum
+    # Grey zone [low, high): grounded LLM skills with such a confidence are not stored but queued for human
+    # review (skills_review_queue). None: no grey zone.
+    review_zone: tuple[float, float] | None = None
+    batch_price_factor: float = 0.5      # OpenAI Batch API price relative to the synchronous API
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -73,6 +77,10 @@ class LLMConfig:
             raise ValueError("max_candidates and max_workers must be >= 1, chunk_chars >= 200")
         if self.timeout_s <= 0:
             raise ValueError("timeout_s must be > 0")
+        if self.review_zone is not None:
+            low, high = self.review_zone
+            if not 0.0 <= low < high <= 1.0:
+                raise ValueError("review_zone must be (low, high) with 0 <= low < high <= 1")
         if "{candidates}" not in self.prompt_template:
             raise ValueError("prompt_template must contain the {candidates} placeholder")
 
@@ -85,9 +93,10 @@ class LLMConfig:
             h.update(b"\0")
         return h.hexdigest()[:16]
 
-    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int, *, batch: bool = False) -> float:
+        """List-price cost of a request; ``batch=True``: at Batch API pricing (``batch_price_factor``)."""
         cost = prompt_tokens * self.price_per_1k_input + completion_tokens * self.price_per_1k_output
-        return cost / 1000.0
+        return cost / 1000.0 * (self.batch_price_factor if batch else 1.0)
 
 
 @dataclass
@@ -107,7 +116,8 @@ class LLMStats:
     invalid_outputs: int = 0             # malformed JSON / schema mismatch answers
     dropped_out_of_taxonomy: int = 0     # skills returned whose skill_id is not a candidate
     dropped_low_confidence: int = 0      # skills below LLMConfig.min_confidence
-    evidence_not_found: int = 0          # evidence quote not found in the document (offsets point at 0:0)
+    dropped_ungrounded: int = 0          # evidence quote not found in the document: skill dropped (review queue)
+    withheld_for_review: int = 0         # grounded but confidence in LLMConfig.review_zone: not stored, queued
     cache_hits: int = 0                  # chunks answered from the cache (no request)
     skipped_no_candidates: int = 0       # chunks with no candidate skill (no request)
     llm_fallbacks: int = 0               # cascade only: LLM failed, offline mentions kept

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from skillatlas.errors import ErrorKind, ItemError
 from skillatlas.llm.cache import LLMCache, cache_key
 from skillatlas.llm.config import SYSTEM_GUARD, LLMConfig, LLMStats
+from skillatlas.llm.grounding import DocOutcome, OutcomeJournal, ground_items
 from skillatlas.llm.ratelimit import RateLimiter, estimate_tokens
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
 
     from skillatlas.extraction import SkillMention
 
-__all__ = ["CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "build_messages", "chunk_text"]
+__all__ = [
+    "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "apply_records", "build_messages", "chunk_text",
+    "parse_completion",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ RESPONSE_SCHEMA: dict[str, Any] = {
 _SCHEMA_NAME = "skill_extraction"
 _TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
 _EVIDENCE_MAX = 300
+INVALID_OUTPUT_PREFIX = "invalid model output"
 
 
 class _InvalidOutput(Exception):
@@ -172,31 +177,6 @@ def _parse_output(completion: Any, allowed: Mapping[str, str], stats: LLMStats) 
     return sorted(best.values(), key=lambda d: -d["confidence"])
 
 
-_QUOTES = "\"'“”‘’«»`"
-
-
-def _locate(haystack: str, needle: str, *, whole_words: bool = False) -> tuple[int, int] | None:
-    """Span of ``needle`` in ``haystack``: exact, else case/whitespace-insensitive (whole words if asked)."""
-    needle = needle.strip().strip(_QUOTES).strip()
-    for sep in ("...", "…"):  # a quote with an ellipsis: locate its first part
-        if sep in needle:
-            needle = max(needle.split(sep), key=len).strip()
-    if len(needle) < 2:
-        return None
-    if not whole_words:
-        i = haystack.find(needle)
-        if i >= 0:
-            return i, i + len(needle)
-    tokens = needle.split()
-    if not tokens:
-        return None
-    pattern = r"\s+".join(re.escape(t) for t in tokens)
-    if whole_words:
-        pattern = r"(?<!\w)" + pattern + r"(?!\w)"
-    m = re.search(pattern, haystack, flags=re.IGNORECASE)
-    return (m.start(), m.end()) if m else None
-
-
 # --------------------------------------------------------------------------------------------- errors
 
 
@@ -234,6 +214,53 @@ def _status_detail(exc: Any) -> str:
     return " ".join(msg.split())[:200]
 
 
+# --------------------------------------------------------------------------------------------- records
+
+
+def apply_records(text: str, offset: int, records: Sequence[Mapping[str, Any]], config: LLMConfig,
+                  stats: LLMStats, outcome: DocOutcome, best: dict[str, SkillMention]) -> None:
+    """Turn one chunk's grounded records (chunk starts at ``offset`` of ``text``) into mentions in ``best``.
+
+    Shared by the synchronous extractor and the Batch API path. Below ``min_confidence``: dropped; ungrounded:
+    dropped and kept (without model text) in ``outcome.ungrounded``; in ``config.review_zone``: withheld into
+    ``outcome.grey_zone``; otherwise a mention whose evidence is ``text[start:end]``, never the model's string.
+    """
+    from skillatlas.extraction import SkillMention
+
+    zone = config.review_zone
+    for record in records:
+        if record.get("not_candidate"):
+            outcome.dropped_not_candidate += 1
+            continue
+        conf = float(record["confidence"])
+        if conf < config.min_confidence:
+            stats.dropped_low_confidence += 1
+            continue
+        if not record["grounded"]:
+            stats.dropped_ungrounded += 1
+            outcome.ungrounded.append({"skill_id": record["skill_id"], "label": record["label"], "confidence": conf})
+            continue
+        start, end = offset + int(record["start"]), offset + int(record["end"])
+        if zone is not None and zone[0] <= conf < zone[1]:
+            stats.withheld_for_review += 1
+            outcome.grey_zone.append({"skill_id": record["skill_id"], "label": record["label"], "confidence": conf,
+                                      "start": start, "end": end})
+            continue
+        mention = SkillMention(skill_id=record["skill_id"], label=record["label"], confidence=conf, method="llm",
+                               start=start, end=end, evidence=text[start:end])
+        prev = best.get(mention.skill_id)
+        if prev is None or mention.confidence > prev.confidence:
+            best[mention.skill_id] = mention
+
+
+def parse_completion(completion: Any, allowed: Mapping[str, str], stats: LLMStats) -> list[dict[str, Any]]:
+    """Validated items of one completion (raises ``ValueError`` for an invalid answer); Batch API helper."""
+    try:
+        return _parse_output(completion, allowed, stats)
+    except _InvalidOutput as exc:
+        raise ValueError(str(exc)) from None
+
+
 # --------------------------------------------------------------------------------------------- extractor
 
 
@@ -261,7 +288,9 @@ class OpenAIExtractor:
         An existing ``openai.OpenAI`` client (it should have ``max_retries=0``).
     """
 
-    version = "openai-extractor@1"
+    # @2: answers are grounded (evidence located in the document or the skill is dropped) and the cache holds
+    # grounded records (offsets, never the model's text); @1 cache entries are therefore not reused.
+    version = "openai-extractor@2"
 
     def __init__(
         self,
@@ -298,6 +327,8 @@ class OpenAIExtractor:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._stats = LLMStats()
+        # per-document outcomes (failures, ungrounded / grey-zone skills), read by the Dagster layer
+        self.journal = OutcomeJournal()
 
     def __repr__(self) -> str:
         return f"OpenAIExtractor(model={self.config.model!r}, version={self.version!r}, cache={self.cache!r})"
@@ -322,13 +353,16 @@ class OpenAIExtractor:
     def extract(self, text: str) -> list[SkillMention]:
         """Skills of one document, ranked by confidence. Raises :class:`ItemError` on failure."""
         stats = LLMStats(documents=1)
+        outcome = DocOutcome()
         try:
-            return self._extract(text, stats)
-        except ItemError:
+            return self._extract(text, stats, outcome)
+        except ItemError as exc:
             stats.failures += 1
+            self._failed(outcome, exc)
             raise
         finally:
             self._record(stats)
+            self.journal.record(text, outcome)
 
     def extract_many(
         self, docs: Sequence[tuple[str, str]], *, max_workers: int | None = None
@@ -346,10 +380,11 @@ class OpenAIExtractor:
 
         def work(doc_id: str, text: str) -> None:
             stats = LLMStats(documents=1)
+            outcome = DocOutcome()
             mentions: list[SkillMention] | None = None
             error: ItemError | None = None
             try:
-                mentions = self._extract(text, stats)
+                mentions = self._extract(text, stats, outcome)
             except ItemError as exc:
                 error = exc
             except Exception as exc:  # never let one document break the batch
@@ -358,7 +393,9 @@ class OpenAIExtractor:
                                   self._redact(f"unexpected {type(exc).__name__}: {exc}"), transient=False)
             if error is not None:
                 stats.failures += 1
+                self._failed(outcome, error)
             self._record(stats)
+            self.journal.record(text, outcome)
             with lock:
                 total.add(stats)
                 if error is not None:
@@ -391,7 +428,7 @@ class OpenAIExtractor:
             raise
         finally:
             self._record(stats)
-        ranked = [(d["skill_id"], float(d["confidence"])) for d in items]
+        ranked = [(d["skill_id"], float(d["confidence"])) for d in items if d.get("grounded")]
         picked = {sid for sid, _ in ranked}
         rest = [sid for sid, _ in cands if sid not in picked]
         floor = min((s for _, s in ranked), default=1.0)
@@ -403,6 +440,15 @@ class OpenAIExtractor:
     def _record(self, stats: LLMStats) -> None:
         with self._lock:
             self._stats.add(stats)
+
+    def count(self, **counters: int) -> None:
+        """Add to the cumulative counters (e.g. the cascade's ``llm_fallbacks``)."""
+        self._record(LLMStats(**counters))
+
+    @staticmethod
+    def _failed(outcome: DocOutcome, error: ItemError) -> None:
+        outcome.error = error
+        outcome.invalid_output = error.message.startswith(INVALID_OUTPUT_PREFIX)
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -418,50 +464,44 @@ class OpenAIExtractor:
                 break
         return list(seen.items())
 
-    def _extract(self, text: str, stats: LLMStats) -> list[SkillMention]:
-        from skillatlas.extraction import SkillMention
+    def _extract(self, text: str, stats: LLMStats, outcome: DocOutcome | None = None) -> list[SkillMention]:
+        """Grounded mentions of one document. Every mention's evidence is ``text[start:end]``; skills whose
+        quote is not in the document are dropped (``dropped_ungrounded``) and kept, without model text, in
+        ``outcome.ungrounded``; grounded skills in the review grey zone are withheld into
+        ``outcome.grey_zone``."""
 
+        outcome = outcome if outcome is not None else DocOutcome()
         best: dict[str, SkillMention] = {}
         for offset, chunk in chunk_text(text, self.config.chunk_chars):
             cands = self._candidate_list(chunk)
             if not cands:
                 stats.skipped_no_candidates += 1
                 continue
-            for item in self._items_for_chunk(chunk, cands, stats):
-                conf = float(item["confidence"])
-                if conf < self.config.min_confidence:
-                    stats.dropped_low_confidence += 1
-                    continue
-                evidence = str(item.get("evidence", ""))
-                span = _locate(chunk, evidence) or _locate(chunk, item["label"], whole_words=True)
-                if span is None:
-                    stats.evidence_not_found += 1
-                    start = end = 0
-                else:
-                    start, end = offset + span[0], offset + span[1]
-                    evidence = text[start:end]
-                mention = SkillMention(skill_id=item["skill_id"], label=item["label"], confidence=conf,
-                                       method="llm", start=start, end=end, evidence=evidence)
-                prev = best.get(mention.skill_id)
-                if prev is None or mention.confidence > prev.confidence:
-                    best[mention.skill_id] = mention
+            records = self._items_for_chunk(chunk, cands, stats)
+            apply_records(text, offset, records, self.config, stats, outcome, best)
         return sorted(best.values(), key=lambda m: (-m.confidence, m.start))
 
     def _items_for_chunk(
         self, chunk: str, cands: list[tuple[str, str]], stats: LLMStats
     ) -> list[dict[str, Any]]:
+        """Grounded records of one chunk (see :func:`ground_items`), from the cache or one request. The cache
+        stores these records (candidate ids and labels, confidences, offsets): no model text is persisted."""
         key = None
         if self.cache is not None:
             key = cache_key(chunk, extractor_version=self.version, model=self.config.model,
                             prompt_hash=self.config.prompt_hash, candidates=cands)
             cached = self.cache.get(key)
-            if cached is not None:
+            if cached is not None and all(isinstance(r, dict) and ("grounded" in r or r.get("not_candidate"))
+                                          for r in cached):
                 stats.cache_hits += 1
+                stats.dropped_out_of_taxonomy += sum(1 for r in cached if r.get("not_candidate"))
                 return cached
-        items = self._request(chunk, cands, stats)
+        before = stats.dropped_out_of_taxonomy
+        records = ground_items(chunk, self._request(chunk, cands, stats))
+        records += [{"not_candidate": True}] * (stats.dropped_out_of_taxonomy - before)
         if self.cache is not None and key is not None:
-            self.cache.put(key, items, model=self.config.model)
-        return items
+            self.cache.put(key, records, model=self.config.model)
+        return records
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** (attempt - 1))
@@ -533,7 +573,7 @@ class OpenAIExtractor:
                     return _parse_output(completion, allowed, stats)
                 except _InvalidOutput as exc:
                     stats.invalid_outputs += 1
-                    last = ItemError(ErrorKind.MODEL_ERROR, f"invalid model output: {exc}", transient=False)
+                    last = ItemError(ErrorKind.MODEL_ERROR, f"{INVALID_OUTPUT_PREFIX}: {exc}", transient=False)
             if attempt < cfg.max_attempts:
                 if delay is None:
                     delay = self._backoff(attempt)

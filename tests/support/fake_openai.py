@@ -1,4 +1,4 @@
-"""A local OpenAI-compatible chat-completions server for tests and benchmarks (stdlib only).
+"""A local OpenAI-compatible server for tests and benchmarks (stdlib only): chat completions, files, batches.
 
     with FakeOpenAIServer(latency=0.0) as server:
         client = OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
@@ -11,6 +11,12 @@ Behaviour selection per request: a matching ``when`` rule first, then the ``scri
 (success). With ``rpm_limit`` the server enforces a request token bucket (capacity ``rpm/60 * burst_seconds``,
 at least 1) and answers 429 + Retry-After / retry-after-ms when it is empty, before any behaviour.
 
+Batch API: ``POST /v1/files`` (multipart upload), ``GET /v1/files[/{id}[/content]]``, ``POST /v1/batches``,
+``GET /v1/batches[/{id}]``, ``POST /v1/batches/{id}/cancel``. A batch advances on each retrieval (validating ->
+in_progress -> completed/expired/failed; cancelling -> cancelled); each JSONL line is answered like a chat request
+(rules and the default behaviour apply; non-200 answers go to the error file). ``server.batch_switches`` sets
+slow, expired, failed, garbage-output and HTTP-error misbehaviour (see :class:`BatchSwitches`).
+
 "Success" answers are built from the prompt like a well-behaved model: every candidate (``- id | label`` lines
 of the system prompt) whose label occurs in the delimited document is returned with its evidence. The server
 never logs requests (headers include the Authorization bearer token).
@@ -18,6 +24,7 @@ never logs requests (headers include the Authorization bearer token).
 
 from __future__ import annotations
 
+import email.policy
 import json
 import math
 import re
@@ -25,6 +32,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -133,6 +141,37 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     bucket: float = 0.0
     bucket_at: float = 0.0
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)     # id -> file object + "_data" bytes
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)   # id -> batch object + "_" fields
+    batch: BatchSwitches = field(default_factory=lambda: BatchSwitches())
+    calls: list[tuple[str, str]] = field(default_factory=list)        # (method, path) of files/batches calls
+    seq: int = 0
+
+
+@dataclass
+class BatchSwitches:
+    """Misbehaviour of the Batch API side (the chat behaviours/rules apply to each JSONL line as well).
+
+    polls_in_progress: retrievals answered "in_progress" before the batch completes (a slow batch)
+    outcome: "completed" | "expired" (only ``expire_after`` lines answered) | "failed" (validation failure,
+        no output at all)
+    garbage_lines: this many output lines are replaced by bytes that are not JSON
+    create_status / upload_status / retrieve_status / content_status: answer these calls with this HTTP
+        status instead (e.g. 500); ``*_times`` how many times (None: always)
+    """
+
+    polls_in_progress: int = 1
+    outcome: str = "completed"
+    expire_after: int = 0
+    garbage_lines: int = 0
+    create_status: int | None = None
+    create_times: int | None = None
+    upload_status: int | None = None
+    upload_times: int | None = None
+    retrieve_status: int | None = None
+    retrieve_times: int | None = None
+    content_status: int | None = None
+    content_times: int | None = None
 
 
 def _success_items(
@@ -152,6 +191,22 @@ def _success_items(
                 }
             )
     return items
+
+
+def _public(obj: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if obj is None else {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+def _parse_chat(body: dict[str, Any]) -> tuple[str, str, str | None, list[tuple[str, str]]]:
+    messages = body.get("messages") or []
+
+    def joined(*roles: str) -> str:
+        return "\n".join(str(m.get("content", "")) for m in messages if m.get("role") in roles)
+
+    system, user = joined("system", "developer"), joined("user")
+    m = _DOCUMENT.search(user)
+    candidates = [(a, b.strip()) for a, b in _CANDIDATE_LINE.findall(system)]
+    return system, user, (m.group(2) if m else None), candidates
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -175,14 +230,158 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
 
+    def _send_bytes(self, status: int, data: bytes, content_type: str) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close_connection = True
+
+    def _injected_failure(self, switch: str) -> bool:
+        """Answer with the switch's HTTP status (e.g. a 500) if it is set and has times left."""
+        sw = self.server.state.batch
+        status = getattr(sw, f"{switch}_status")
+        times = getattr(sw, f"{switch}_times")
+        if status is None or times == 0:
+            return False
+        if times is not None:
+            setattr(sw, f"{switch}_times", times - 1)
+        self._send_json(status, {"error": {"message": f"fake {switch} error {status}", "type": "server_error"}})
+        return True
+
     def do_GET(self) -> None:  # noqa: N802
+        state = self.server.state
+        path = self.path.split("?", 1)[0].rstrip("/")
+        with state.lock:
+            state.calls.append(("GET", path))
+        parts = path.split("/")
+        if path.endswith("/files"):
+            with state.lock:
+                data = [_public(f) for f in state.files.values()]
+            self._send_json(200, {"object": "list", "data": data, "has_more": False})
+            return
+        if len(parts) >= 2 and parts[-1] == "content" and parts[-3] == "files":
+            if self._injected_failure("content"):
+                return
+            with state.lock:
+                f = state.files.get(parts[-2])
+            if f is None:
+                self._send_json(404, {"error": {"message": "no such file", "type": "invalid_request_error"}})
+            else:
+                self._send_bytes(200, f["_data"], "application/octet-stream")
+            return
+        if len(parts) >= 2 and parts[-2] == "files":
+            with state.lock:
+                f = state.files.get(parts[-1])
+            self._send_json(200, _public(f)) if f else self._send_json(404, {"error": {"message": "no file"}})
+            return
+        if path.endswith("/batches"):
+            with state.lock:
+                data = [_public(b) for b in sorted(state.batches.values(), key=lambda b: -b["_seq"])]
+            self._send_json(200, {"object": "list", "data": data, "has_more": False,
+                                  "first_id": data[0]["id"] if data else None,
+                                  "last_id": data[-1]["id"] if data else None})
+            return
+        if len(parts) >= 2 and parts[-2] == "batches":
+            if self._injected_failure("retrieve"):
+                return
+            with state.lock:
+                batch = state.batches.get(parts[-1])
+                if batch is not None:
+                    self.server.advance(batch)
+                    answer = _public(batch)
+            if batch is None:
+                self._send_json(404, {"error": {"message": "no such batch", "type": "invalid_request_error"}})
+            else:
+                self._send_json(200, answer)
+            return
         self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+    def _post_file(self, raw: bytes) -> None:
+        if self._injected_failure("upload"):
+            return
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + self.headers.get("Content-Type", "").encode() + b"\r\n\r\n" + raw
+        )
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+        if "file" not in fields or "purpose" not in fields:
+            self._send_json(400, {"error": {"message": "file and purpose are required"}})
+            return
+        state = self.server.state
+        with state.lock:
+            state.seq += 1
+            fid = f"file-fake{state.seq:06d}"
+            filename, data = fields["file"]
+            obj = {"id": fid, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                   "filename": filename or "upload", "purpose": fields["purpose"][1].decode(), "status": "processed",
+                   "_data": data}
+            state.files[fid] = obj
+        self._send_json(200, _public(obj))
+
+    def _post_batch(self, body: dict[str, Any], cancel: str | None) -> None:
+        state = self.server.state
+        if cancel is not None:
+            with state.lock:
+                batch = state.batches.get(cancel)
+                if batch is not None and batch["status"] in ("validating", "in_progress", "finalizing"):
+                    batch["status"] = "cancelling"
+                    batch["cancelling_at"] = int(time.time())
+                answer = _public(batch) if batch else None
+            self._send_json(200, answer) if answer else self._send_json(404, {"error": {"message": "no batch"}})
+            return
+        if self._injected_failure("create"):
+            return
+        with state.lock:
+            f = state.files.get(str(body.get("input_file_id")))
+            if f is None or f["purpose"] != "batch":
+                self._send_json(400, {"error": {"message": "input_file_id is not a batch file"}})
+                return
+            state.seq += 1
+            now = int(time.time())
+            lines = [ln for ln in f["_data"].decode("utf-8").splitlines() if ln.strip()]
+            batch = {
+                "id": f"batch_fake{state.seq:06d}", "object": "batch", "endpoint": body.get("endpoint"),
+                "errors": None, "input_file_id": f["id"], "completion_window": body.get("completion_window"),
+                "status": "validating", "output_file_id": None, "error_file_id": None, "created_at": now,
+                "in_progress_at": None, "expires_at": now + 86400, "finalizing_at": None, "completed_at": None,
+                "failed_at": None, "expired_at": None, "cancelling_at": None, "cancelled_at": None,
+                "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+                "metadata": body.get("metadata"),
+                "_seq": state.seq, "_lines": lines, "_polls": 0,
+                "_auth": {k.lower(): v for k, v in self.headers.items()}.get("authorization", ""),
+            }
+            state.batches[batch["id"]] = batch
+            answer = _public(batch)
+        self._send_json(200, answer)
 
     def do_POST(self) -> None:  # noqa: N802
         state = self.server.state
         arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path.endswith("/files") or "/batches" in path:
+            with state.lock:
+                state.calls.append(("POST", path))
+            if path.endswith("/files"):
+                self._post_file(raw)
+                return
+            parts = path.split("/")
+            cancel = parts[-2] if parts[-1] == "cancel" else None
+            try:
+                body = json.loads(raw or b"{}") if cancel is None else {}
+            except ValueError:
+                self._send_json(400, {"error": {"message": "body is not JSON"}})
+                return
+            self._post_batch(body, cancel)
+            return
         if not self.path.rstrip("/").endswith("/chat/completions"):
             error = {"message": f"unknown path {self.path}", "type": "invalid_request_error"}
             self._send_json(404, {"error": error})
@@ -192,16 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
             return
-        messages = body.get("messages") or []
-
-        def joined(*roles: str) -> str:
-            return "\n".join(str(m.get("content", "")) for m in messages if m.get("role") in roles)
-
-        system, user = joined("system", "developer"), joined("user")
-        m = _DOCUMENT.search(user)
-        document = m.group(2) if m else None
-        candidates = [(a, b.strip()) for a, b in _CANDIDATE_LINE.findall(system)]
-
+        system, user, document, candidates = _parse_chat(body)
         limited_wait = self.server.take_token(arrived)
         with state.lock:
             if limited_wait is not None:
@@ -224,7 +414,8 @@ class _Handler(BaseHTTPRequestHandler):
         delay = behaviour.delay + (state.latency if behaviour.kind != "rate_limit" else 0.0)
         if delay > 0 and state.stop.wait(delay):
             return
-        status, payload, headers = self._answer(behaviour, body, document or "", candidates, system + user)
+        status, payload, headers = self._answer(behaviour, body, document or "", candidates, system + user,
+                                                headers.get("authorization", ""))
         record.status = status
         self._send_json(status, payload, headers)
 
@@ -246,6 +437,7 @@ class _Handler(BaseHTTPRequestHandler):
         document: str,
         candidates: list[tuple[str, str]],
         prompt: str,
+        auth: str = "",
     ) -> tuple[int, Any, dict[str, str]]:
         kind = behaviour.kind
         if kind == "rate_limit":
@@ -287,6 +479,13 @@ class _Handler(BaseHTTPRequestHandler):
             elif kind == "follows_injection":
                 for sid in _INJECTED_ID.findall(document):
                     items.append({"skill_id": sid, "label": sid, "confidence": 1.0, "evidence": sid})
+                if "authorization" in document.lower() or "api key" in document.lower():
+                    # the document asked for the request's credentials, and this model hands them over: in the
+                    # evidence and label of every skill, and as an extra "skill" named after the key
+                    for item in items:
+                        item["evidence"] = f"{item['evidence']} {auth}"
+                        item["label"] = f"{item['label']} {auth}"
+                    items.append({"skill_id": auth, "label": auth, "confidence": 1.0, "evidence": auth})
             text = json.dumps({"skills": items})
         prompt_tokens = max(1, len(prompt) // 4)
         completion_tokens = max(1, len(text) // 4)
@@ -319,6 +518,56 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     state: _State
+
+    def advance(self, batch: dict[str, Any]) -> None:
+        """Move a batch along its life cycle on each retrieval (caller holds the state lock)."""
+        st, sw = self.state, self.state.batch
+        now = int(time.time())
+        batch["_polls"] += 1
+        if batch["status"] == "validating":
+            if sw.outcome == "failed":
+                batch.update(status="failed", failed_at=now, errors={"object": "list", "data": [
+                    {"code": "invalid_json_line", "message": "fake validation failure", "line": 1}]})
+                return
+            batch.update(status="in_progress", in_progress_at=now)
+        if batch["status"] == "cancelling":
+            self._finish(batch, sw.expire_after, "cancelled", "cancelled_at")
+        elif batch["status"] == "in_progress" and batch["_polls"] > sw.polls_in_progress:
+            if sw.outcome == "expired":
+                self._finish(batch, sw.expire_after, "expired", "expired_at")
+            else:
+                self._finish(batch, len(batch["_lines"]), "completed", "completed_at")
+        del st  # (kept for symmetry with take_token)
+
+    def _finish(self, batch: dict[str, Any], answered: int, status: str, stamp: str) -> None:
+        st, sw = self.state, self.state.batch
+        out: list[bytes] = []
+        err: list[bytes] = []
+        for n, line in enumerate(batch["_lines"][:answered]):
+            request = json.loads(line)
+            body = request.get("body") or {}
+            system, user, document, candidates = _parse_chat(body)
+            behaviour = _Handler._pick(st, document or user)
+            if behaviour.kind == "rate_limit":
+                behaviour = ok()
+            code, payload, _ = _Handler._answer(behaviour, body, document or "", candidates, system + user,
+                                                batch["_auth"])
+            record = {"id": f"batch_req_{n}", "custom_id": request.get("custom_id"),
+                      "response": {"status_code": code, "request_id": f"req_{n}", "body": payload}, "error": None}
+            (out if code == 200 else err).append(json.dumps(record).encode())
+        for i in range(min(sw.garbage_lines, len(out))):
+            out[i] = b"\x00not json {" + out[i][:10]
+        for lines, key in ((out, "output_file_id"), (err, "error_file_id")):
+            if lines:
+                st.seq += 1
+                fid = f"file-fake{st.seq:06d}"
+                data = b"\n".join(lines) + b"\n"
+                st.files[fid] = {"id": fid, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                                 "filename": f"{batch['id']}_{key}.jsonl", "purpose": "batch_output",
+                                 "status": "processed", "_data": data}
+                batch[key] = fid
+        batch["request_counts"] = {"total": len(batch["_lines"]), "completed": len(out), "failed": len(err)}
+        batch.update(status=status, **{stamp: int(time.time())})
 
     def take_token(self, now: float) -> float | None:
         """Server-side RPM enforcement: None if allowed, else seconds until the next token."""
@@ -416,6 +665,25 @@ class FakeOpenAIServer:
             for r in self.requests
             if (status is None or r.status == status) and (contains is None or contains in (r.document or ""))
         )
+
+    @property
+    def batch_switches(self) -> BatchSwitches:
+        """Mutable misbehaviour switches of the Batch API side (see :class:`BatchSwitches`)."""
+        return self._state.batch
+
+    def files(self) -> dict[str, bytes]:
+        with self._state.lock:
+            return {fid: f["_data"] for fid, f in self._state.files.items()}
+
+    def batches(self) -> list[dict[str, Any]]:
+        with self._state.lock:
+            return [dict(b) for b in self._state.batches.values()]
+
+    def calls(self, method: str | None = None, suffix: str | None = None) -> int:
+        """How many files/batches calls were made (optionally of one method / path suffix)."""
+        with self._state.lock:
+            return sum(1 for m, p in self._state.calls
+                       if (method is None or m == method) and (suffix is None or p.endswith(suffix)))
 
     def reset(self) -> None:
         with self._state.lock:
