@@ -2,9 +2,9 @@
 
 See :mod:`skillatlas.alignment_eval`. Steps: extract skills from the task statements of ``--n`` SOC codes
 (deterministic sample; ``--phrase-only`` skips MiniLM), score them against SOC profiles built without
-O*NET-text skills, for several overlap/semantic blends; then, on the **tune** half only, pick the blend with
-the best hit@5 and the tier-A floor (rank cap x minimum score) whose tier-A precision is >= 0.9 with the most
-queries getting an A; report both halves with the current defaults and with the calibrated choice.
+O*NET-text skills, with the old tier rule, the default one and several overlap/semantic blends; then, on the
+**tune** half only, pick the most precise tier-A rule (rank cap x overlap floor x semantic floor) that still
+gives an A to >= 15 % of the queries, and report it on both halves (the held-out half is the estimate).
 
     PYTHONPATH=. .venv/bin/python benchmarks/eval_alignment.py [--n 160] [--phrase-only]
 """
@@ -30,7 +30,6 @@ def main() -> None:
     ap.add_argument("--cache", default="/tmp/skillatlas_alignment_queries")
     args = ap.parse_args()
 
-    import numpy as np
     import pandas as pd
 
     from skillatlas import reference
@@ -82,38 +81,35 @@ def main() -> None:
     median_skills = float(queries.groupby("entity_id").size().median())
     print(json.dumps({"mode": mode, "queries": len(socs), "query_skills_median": median_skills,
                       "targets": int(targets["entity_id"].nunique())}))
-    print(json.dumps({"setting": "current (0.7/0.3, A = score>=0.20 & rank<=10)", **run((0.7, 0.3))}), flush=True)
-    best_w, best_hit = (0.7, 0.3), -1.0
-    for w in (0.3, 0.5, 0.7, 0.85, 1.0):
-        r = run((w, 1.0 - w))
-        print(json.dumps({"setting": f"weights {w}/{1 - w:.2f}", **r}), flush=True)
-        score = float(r["tune"]["hit_at_5"]) + 0.01 * float(r["tune"]["hit_at_1"])  # type: ignore[arg-type]
-        if score > best_hit:
-            best_w, best_hit = (w, round(1.0 - w, 2)), score
-    # tier A floor on the tune half: precision >= 0.9, most queries with an A
-    q_tune = queries[queries["entity_id"].isin(parts["tune"])]
-    _, sc = evaluate_alignment(q_tune, targets, related, skill_ids=skill_ids, vectors=vectors, weights=best_w)
+    old = TierPolicy(a_max_rank=10, a_min_overlap=0.0, a_min_semantic=0.0)
+    print(json.dumps({"setting": "old tiers (A = score>=0.20 & rank<=10)", **run((0.7, 0.3), old)}), flush=True)
+    print(json.dumps({"setting": f"default tiers {TierPolicy()}", **run((0.7, 0.3))}), flush=True)
+    for w in (0.3, 0.5, 0.85, 1.0):
+        print(json.dumps({"setting": f"weights {w}/{1 - w:.2f}", **run((w, round(1.0 - w, 2)))}), flush=True)
+    # the A rule: on the tune half only, the most precise (rank cap, overlap floor, semantic floor) that still
+    # gives an A to >= 15 % of the queries
     from skillatlas.alignment_eval import _acceptable
 
-    sc = sc.assign(ok=[_acceptable(str(a), str(b), related) for a, b in zip(sc["course_id"], sc["target_id"],
-                                                                            strict=True)])
-    best_policy, best_cov = None, -1.0
-    for cap in (1, 3, 5, 10):
-        sub = sc[sc["rank"] <= cap]
-        for floor in np.round(np.arange(0.05, 0.95, 0.01), 2):
-            a = sub[sub["score"] >= floor]
-            if len(a) < 10:
-                break
-            prec = float(a["ok"].mean())
-            cov = a["course_id"].nunique() / len(parts["tune"])
-            if prec >= 0.9 and cov > best_cov:
-                best_policy, best_cov = (cap, float(floor)), cov
-    print(json.dumps({"chosen_on_tune": {"weights": best_w, "a_max_rank": best_policy[0] if best_policy else None,
-                                         "a_min_score": best_policy[1] if best_policy else None}}))
-    if best_policy is not None:
-        policy = TierPolicy(a_min_score=best_policy[1], a_max_rank=best_policy[0])
-        print(json.dumps({"setting": f"calibrated {best_w}, A = score>={best_policy[1]} & rank<={best_policy[0]}",
-                          **run(best_w, policy)}))
+    q_tune = queries[queries["entity_id"].isin(parts["tune"])]
+    _, sc = evaluate_alignment(q_tune, targets, related, skill_ids=skill_ids, vectors=vectors, top_k=10,
+                               tiers=old)
+    sc = sc.assign(ok=[_acceptable(str(a), str(b), related)
+                       for a, b in zip(sc["course_id"], sc["target_id"], strict=True)])
+    best, best_key = None, (-1.0, -1.0)
+    for cap in (1, 2, 3, 5):
+        for o in (0.0, 0.05, 0.1, 0.15, 0.2):
+            for m in (0.0, 0.7, 0.75, 0.8):
+                a = sc[(sc["rank"] <= cap) & (sc["overlap_score"] >= o) & (sc["semantic_score"] >= m)]
+                cov = a["course_id"].nunique() / max(1, len(parts["tune"]))
+                if len(a) < 10 or cov < 0.15:
+                    continue
+                key = (round(float(a["ok"].mean()), 2), cov)
+                if key > best_key:
+                    best, best_key = (cap, o, m), key
+    print(json.dumps({"chosen_on_tune": best, "tune_precision_coverage": best_key}))
+    if best is not None:
+        policy = TierPolicy(a_max_rank=best[0], a_min_overlap=best[1], a_min_semantic=best[2])
+        print(json.dumps({"setting": f"chosen {policy}", **run((0.7, 0.3), policy)}))
 
 
 if __name__ == "__main__":
