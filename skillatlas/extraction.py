@@ -68,11 +68,14 @@ AMBIGUOUS_SPAN_PENALTY = 0.1
 PRODUCT_SEMANTIC_PENALTY = 0.15
 MAX_SPAN_TOKENS = 4
 MAX_SPANS_PER_SENTENCE = 96
-# Precision rules of extract(), fitted on the SkillSpan *train* split only (benchmarks/eval_spans.py):
+# Precision rules of extract(), fitted on the SkillSpan *train* split only (benchmarks/tune_extraction.py,
+# first 40 postings; objective = mean of skill recall, knowledge recall and on-gold share):
 # at most this many skills per evidence span ("risk assessment" -> its best 2 skills, not 10 near-synonyms)
 SKILLS_PER_EVIDENCE = 2
-# a one-word evidence found only by similarity ("Public", "architecture") needs this confidence
-SINGLE_WORD_MIN_CONFIDENCE = 0.8
+# a one-word evidence found only by similarity ("Public", "architecture") needs this confidence. Off (0.0):
+# on train a 0.7 floor bought +0.013 on-gold share for -0.021 skill recall (0.8: +0.017 for -0.034); the
+# junk single words were mostly template words, which the template mask removes.
+SINGLE_WORD_MIN_CONFIDENCE = 0.0
 _WORDISH = re.compile(r"\w")
 
 
@@ -328,7 +331,10 @@ class OfflineExtractor:
         fp = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:10]
         model = embedder.model_version if embedder is not None else "phrase-only"
         spans = f":spans{max_span_tokens}" if max_span_tokens != MAX_SPAN_TOKENS else ""
-        self.version = f"offline-1.1:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}{spans}"
+        rules = "" if (use_structure, skills_per_evidence, single_word_min_confidence) == (
+            True, SKILLS_PER_EVIDENCE, SINGLE_WORD_MIN_CONFIDENCE) else \
+            f":rules{int(use_structure)},{skills_per_evidence},{single_word_min_confidence:g}"
+        self.version = f"offline-1.1:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}{spans}{rules}"
 
         self.vectors: np.ndarray | None = None
         if embedder is not None:
