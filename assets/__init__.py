@@ -21,6 +21,7 @@ ALL_ASSETS = [
     scores.skill_merge_map,
     scores.course_occupation_scores,
     scores.course_job_scores,
+    scores.job_occupation_scores,
     search.search_index,
     trends.skill_demand_daily,
     trends.skill_demand_trends,

@@ -197,3 +197,23 @@ def course_job_scores(
     courses = canonical(course_skill_frame(document_skills, "course"), skill_merge_map)
     jobs = canonical(course_skill_frame(document_skills, "job"), skill_merge_map)
     return _score(context, courses, jobs, taxonomy, vectors)
+
+
+@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+def job_occupation_scores(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStore,
+    document_skills: pd.DataFrame,
+    soc_skill_map: pd.DataFrame,
+    skill_merge_map: pd.DataFrame,
+    skill_taxonomy: pd.DataFrame,
+) -> pd.DataFrame:
+    """Job posting -> occupation (SOC) alignment, the link that ties demand to occupations: for every job
+    posting (`job_id` = its doc_id), its top 200 O*NET occupations with score, tier, shared skills and gaps,
+    by the same method as course_occupation_scores."""
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
+    jobs = canonical(course_skill_frame(document_skills, "job"), skill_merge_map)
+    targets = soc_skill_map.rename(columns={"soc_code": "entity_id"})[["entity_id", "skill_id", "weight"]]
+    scores = _score(context, jobs, canonical(targets, skill_merge_map), taxonomy, vectors)
+    return scores.rename(columns={"course_id": "job_id"})

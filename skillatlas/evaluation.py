@@ -7,12 +7,17 @@ mapped to ESCO preferred labels (O*NET technology skills through ``same_as``; ot
 
 * R-Precision@k = |gold ∩ top-k| / min(k, |gold|)
 * reciprocal rank = 1 / position of the first gold label (0 when none in the top ``MRR_DEPTH``)
+
+``--part`` splits a validation set deterministically (:func:`split_part`: a hash of the sentence text, so the
+split does not depend on file order) into a **tune** part (about half; the only part constants may be fitted
+on) and a **heldout** part that estimates unseen-sentence quality; ``--part split`` reports both.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import sys
 import time
@@ -34,6 +39,7 @@ __all__ = [
     "register",
     "r_precision_at_k",
     "skill_label_map",
+    "split_part",
 ]
 
 NOT_GOLD = frozenset({"UNDERSPECIFIED", "LABEL NOT PRESENT"})
@@ -77,6 +83,24 @@ def read_decorte_csv(path: str | Path) -> list[GoldSentence]:
             if label and label not in NOT_GOLD and label not in labels:
                 labels.append(label)
     return [GoldSentence(s, tuple(ls)) for s, ls in groups.items() if ls]
+
+
+PARTS = ("tune", "heldout")
+
+
+def split_part(sentence: str) -> str:
+    """``"tune"`` or ``"heldout"``: fixed by a hash of the sentence (about half each, order-independent)."""
+    digest = hashlib.blake2b(sentence.encode("utf-8"), digest_size=8).digest()
+    return PARTS[int.from_bytes(digest, "big") % 2]
+
+
+def select_part(gold: Sequence[GoldSentence], part: str) -> list[GoldSentence]:
+    """The gold sentences of one part (``"all"`` keeps everything)."""
+    if part == "all":
+        return list(gold)
+    if part not in PARTS:
+        raise ValueError(f"part must be all, tune or heldout, got {part!r}")
+    return [g for g in gold if split_part(g.sentence) == part]
 
 
 def r_precision_at_k(ranked: Sequence[str], gold: Iterable[str], k: int) -> float:
@@ -156,10 +180,12 @@ class ExtractorUnavailable(RuntimeError):
     """The requested extractor cannot be built (missing module, API key, ...)."""
 
 
-def _build_extractor(kind: str, max_span_tokens: int | None = None) -> Any:
+def _build_extractor(kind: str, max_span_tokens: int | None = None, *, semantic: bool = True) -> Any:
     from skillatlas.extraction import MAX_SPAN_TOKENS, OfflineExtractor, get_offline_extractor
 
     if kind == "offline":
+        if not semantic:
+            return get_offline_extractor(semantic=False)
         if max_span_tokens is None or max_span_tokens == MAX_SPAN_TOKENS:
             return get_offline_extractor(semantic=True)
         from skillatlas.embeddings import get_embedder
@@ -209,17 +235,20 @@ def _cmd_eval_extraction(args: argparse.Namespace) -> int:
     except (ExtractorUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = evaluate_extractor(extractor, gold, skill_label_map(load_taxonomy()))
-    payload = {"file": str(path), "extractor": args.extractor, **result.as_dict(),
-               "version": getattr(extractor, "version", None)}
-    if args.json:
-        print(json.dumps(payload))
-    else:
-        print(f"{path.name}: {result.n_sentences} sentences, extractor={args.extractor}")
-        print(f"  R-Precision@5   {result.r_precision_at_5:.4f}")
-        print(f"  R-Precision@10  {result.r_precision_at_10:.4f}")
-        print(f"  MRR             {result.mrr:.4f}")
-        print(f"  ({result.seconds:.1f} s)")
+    label_of = skill_label_map(load_taxonomy())
+    parts = list(PARTS) if args.part == "split" else [args.part]
+    for part in parts:
+        result = evaluate_extractor(extractor, select_part(gold, part), label_of)
+        payload = {"file": str(path), "extractor": args.extractor, "part": part, **result.as_dict(),
+                   "version": getattr(extractor, "version", None)}
+        if args.json:
+            print(json.dumps(payload))
+        else:
+            print(f"{path.name} [{part}]: {result.n_sentences} sentences, extractor={args.extractor}")
+            print(f"  R-Precision@5   {result.r_precision_at_5:.4f}")
+            print(f"  R-Precision@10  {result.r_precision_at_10:.4f}")
+            print(f"  MRR             {result.mrr:.4f}")
+            print(f"  ({result.seconds:.1f} s)")
     return 0
 
 
@@ -229,7 +258,10 @@ def register(subparsers: Any) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="CSV with sentence,span,sub_span,label or sentence,label")
     p.add_argument("--extractor", choices=["offline", "openai", "cascade"], default="offline")
-    p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument("--json", action="store_true", help="print one JSON line per part")
+    p.add_argument("--part", choices=["all", "tune", "heldout", "split"], default="all",
+                   help="fixed half of the sentences: tune (fit constants here), heldout (the estimate), "
+                        "split (both, one after the other)")
     p.add_argument("--max-span-tokens", type=int, default=None,
                    help="offline: longest sentence window embedded (1-4; default 4; the pipeline uses 2)")
     p.set_defaults(func=_cmd_eval_extraction)

@@ -18,6 +18,7 @@ version): :func:`load_taxonomy_vectors` reuses every row whose hash matches and 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -40,6 +41,7 @@ from skillatlas.phrase_match import (
     normalise_token,
     tokenize,
 )
+from skillatlas.structure import TemplateMask, template_regions
 from skillatlas.taxonomy import _strip_parens, common_words
 
 __all__ = [
@@ -66,6 +68,15 @@ AMBIGUOUS_SPAN_PENALTY = 0.1
 PRODUCT_SEMANTIC_PENALTY = 0.15
 MAX_SPAN_TOKENS = 4
 MAX_SPANS_PER_SENTENCE = 96
+# Precision rules of extract(), fitted on the SkillSpan *train* split only (benchmarks/tune_extraction.py,
+# first 40 postings; objective = mean of skill recall, knowledge recall and on-gold share):
+# at most this many skills per evidence span ("risk assessment" -> its best 2 skills, not 10 near-synonyms)
+SKILLS_PER_EVIDENCE = 2
+# a one-word evidence found only by similarity ("Public", "architecture") needs this confidence. Off (0.0):
+# on train a 0.7 floor bought +0.013 on-gold share for -0.021 skill recall (0.8: +0.017 for -0.034); the
+# junk single words were mostly template words, which the template mask removes.
+SINGLE_WORD_MIN_CONFIDENCE = 0.0
+_WORDISH = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class SkillMention:
     start: int  # evidence char offsets into the document text
     end: int
     evidence: str
+    # (start, end) of every occurrence in the document, the evidence above included (extract() only)
+    occurrences: tuple[tuple[int, int], ...] = ()
 
 
 _FALLBACK_SENT_RE = re.compile(r"[^.!?\n•;]+(?:[.!?]+|$)", re.MULTILINE)
@@ -279,7 +292,9 @@ class OfflineExtractor:
 
     def __init__(self, taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | None = None,
                  taxonomy_vectors: np.ndarray | None = None, *, min_confidence: float = 0.5,
-                 canonical: bool = True, max_span_tokens: int = MAX_SPAN_TOKENS) -> None:
+                 canonical: bool = True, max_span_tokens: int = MAX_SPAN_TOKENS, use_structure: bool = True,
+                 skills_per_evidence: int = SKILLS_PER_EVIDENCE,
+                 single_word_min_confidence: float = SINGLE_WORD_MIN_CONFIDENCE) -> None:
         if not 1 <= max_span_tokens <= MAX_SPAN_TOKENS:
             raise ValueError(f"max_span_tokens must be between 1 and {MAX_SPAN_TOKENS}, got {max_span_tokens}")
         # Shorter candidate windows mean fewer texts to embed per sentence (speed vs. recall of long skills).
@@ -288,6 +303,9 @@ class OfflineExtractor:
         self.embedder = embedder
         self.min_confidence = float(min_confidence)
         self.canonical = canonical
+        self.use_structure = use_structure
+        self.skills_per_evidence = skills_per_evidence
+        self.single_word_min_confidence = single_word_min_confidence
         ids = taxonomy["skill_id"].astype(str).tolist()
         self._ids = ids
         self._labels = dict(zip(ids, taxonomy["label"].astype(str), strict=True))
@@ -313,7 +331,10 @@ class OfflineExtractor:
         fp = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:10]
         model = embedder.model_version if embedder is not None else "phrase-only"
         spans = f":spans{max_span_tokens}" if max_span_tokens != MAX_SPAN_TOKENS else ""
-        self.version = f"offline-1.0:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}{spans}"
+        rules = "" if (use_structure, skills_per_evidence, single_word_min_confidence) == (
+            True, SKILLS_PER_EVIDENCE, SINGLE_WORD_MIN_CONFIDENCE) else \
+            f":rules{int(use_structure)},{skills_per_evidence},{single_word_min_confidence:g}"
+        self.version = f"offline-1.1:{fp}:{model}:{VECTOR_RECIPE if embedder is not None else ''}{spans}{rules}"
 
         self.vectors: np.ndarray | None = None
         if embedder is not None:
@@ -459,36 +480,108 @@ class OfflineExtractor:
         return out
 
     # ------------------------------------------------------------------ public
+    def template_mask(self, text: str) -> TemplateMask | None:
+        """Template regions (labels, headings, placeholders, boilerplate) whose words are not skills."""
+        return TemplateMask(template_regions(text)) if self.use_structure else None
+
+    @staticmethod
+    def _content_segments(text: str, sentences: Sequence[tuple[int, int]], mask: TemplateMask | None
+                          ) -> list[tuple[int, int]]:
+        """Sentences minus template regions ("Job type: Full-time Industry: Media" -> "Media")."""
+        if mask is None or not len(mask):
+            return list(sentences)
+        out = []
+        for s, e in sentences:
+            for a, b in mask.gaps(s, e):
+                while a < b and not text[a].isalnum():
+                    a += 1
+                while b > a and not (text[b - 1].isalnum() or text[b - 1] in "+#)"):
+                    b -= 1
+                if b > a and _WORDISH.search(text[a:b]):
+                    out.append((a, b))
+        return out
+
+    def _prune(self, mentions: list[SkillMention]) -> list[SkillMention]:
+        """Precision rules: one-word similarity-only evidence needs a high confidence; an evidence span keeps
+        its best ``skills_per_evidence`` skills."""
+        kept: list[SkillMention] = []
+        for m in mentions:
+            if m.method == "semantic" and len(tokenize(m.evidence)) <= 1 and \
+                    m.confidence < self.single_word_min_confidence:
+                continue
+            kept.append(m)
+        if self.skills_per_evidence <= 0:
+            return kept
+        per_span: dict[tuple[int, int], int] = {}
+        out = []
+        for m in sorted(kept, key=lambda m: (-m.confidence, m.start, m.skill_id)):
+            n = per_span.get((m.start, m.end), 0)
+            if n < self.skills_per_evidence:
+                per_span[(m.start, m.end)] = n + 1
+                out.append(m)
+        return out
+
     def extract(self, text: str) -> list[SkillMention]:
-        """One mention per skill (its best evidence), ranked by confidence, at least ``min_confidence``."""
+        """One mention per skill (its best evidence), ranked by confidence, at least ``min_confidence``;
+        ``occurrences`` lists the offsets of every place the skill was found.
+
+        Template regions of the document (see :mod:`skillatlas.structure`) yield nothing, and
+        :meth:`_prune` keeps a small ranked set of skills per evidence span.
+        """
+        return self.group_occurrences(self.find_occurrences(text))
+
+    def find_occurrences(self, text: str) -> list[SkillMention]:
+        """Every (skill, evidence span) found, after the template mask and the precision rules."""
         if not text or not text.strip():
             return []
-        phrase = self.phrase_mentions(text)
-        best: dict[str, SkillMention] = {}
+        mask = self.template_mask(text)
+        phrase = [m for m in self.phrase_mentions(text) if mask is None or not mask.covers(m.start, m.end)]
+        # every occurrence: (skill, evidence span) -> mention; the same span keeps its best confidence
+        occ: dict[tuple[str, int, int], SkillMention] = {}
         for m in phrase:
-            cur = best.get(m.skill_id)
+            cur = occ.get((m.skill_id, m.start, m.end))
             if cur is None or m.confidence > cur.confidence:
-                best[m.skill_id] = m
+                occ[(m.skill_id, m.start, m.end)] = m
         if self.embedder is not None and self.vectors is not None:
-            sentences = split_sentences(text) or [(0, len(text))]
-            for score, sims, offsets in self._score_sentences(text, sentences, phrase):
+            sentences = self._content_segments(text, split_sentences(text) or [(0, len(text))], mask)
+            phrase_in: dict[tuple[int, str], SkillMention] = {}
+            for k, (s, e) in enumerate(sentences):
+                for m in phrase:
+                    if s <= m.start and m.end <= e:
+                        cur = phrase_in.get((k, m.skill_id))
+                        if cur is None or m.confidence > cur.confidence:
+                            phrase_in[(k, m.skill_id)] = m
+            for k, (score, sims, offsets) in enumerate(self._score_sentences(text, sentences, phrase)):
                 conf = self.calibrate(score)
                 for j in np.nonzero(conf >= self.min_confidence)[0]:
                     sid = self._vec_ids[j]
                     c = float(conf[j])
-                    cur = best.get(sid)
-                    if cur is not None and cur.confidence >= c:
-                        continue
-                    if cur is not None and cur.method == "phrase":
-                        # keep the exact phrase evidence, raise its confidence
-                        best[sid] = SkillMention(sid, cur.label, c, "phrase", cur.start, cur.end,
-                                                 cur.evidence)
+                    ph = phrase_in.get((k, sid))
+                    if ph is not None:
+                        # the phrase hit is the evidence; similarity only raises its confidence
+                        if c > ph.confidence:
+                            occ[(sid, ph.start, ph.end)] = SkillMention(sid, ph.label, c, "phrase", ph.start,
+                                                                        ph.end, ph.evidence)
                         continue
                     # evidence: the best-matching span, unless the whole sentence matches better
                     u = int(sims[1:, j].argmax()) + 1 if len(sims) > 1 else 0
                     a, b = offsets[u] if sims[u, j] >= sims[0, j] else offsets[0]
-                    best[sid] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
-        out = [m for m in best.values() if m.confidence >= self.min_confidence]
+                    cur = occ.get((sid, a, b))
+                    if cur is None or c > cur.confidence:
+                        occ[(sid, a, b)] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
+        return self._prune([m for m in occ.values() if m.confidence >= self.min_confidence])
+
+    @staticmethod
+    def group_occurrences(kept: Sequence[SkillMention]) -> list[SkillMention]:
+        """One mention per skill: its best occurrence, carrying the offsets of all of them."""
+        by_skill: dict[str, list[SkillMention]] = {}
+        for m in kept:
+            by_skill.setdefault(m.skill_id, []).append(m)
+        out = []
+        for ms in by_skill.values():
+            top = min(ms, key=lambda m: (-m.confidence, m.start))
+            spans = tuple(sorted({(m.start, m.end) for m in ms}))
+            out.append(dataclasses.replace(top, occurrences=spans))
         out.sort(key=lambda m: (-m.confidence, m.start, m.skill_id))
         return out
 

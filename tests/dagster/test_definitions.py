@@ -15,6 +15,7 @@ EXPECTED_ASSETS = {
     "soc_skill_map",
     "course_occupation_scores",
     "course_job_scores",
+    "job_occupation_scores",
     "search_index",
     "skill_demand_daily",
     "skill_demand_trends",
@@ -57,7 +58,8 @@ def test_job_selections() -> None:
     ingest = {k.to_user_string() for k in defs.resolve_job_def("ingest_batch_job").asset_layer.executable_asset_keys}
     assert ingest == {"document_text", "document_skills"}
     scores = {k.to_user_string() for k in defs.resolve_job_def("rebuild_scores_job").asset_layer.executable_asset_keys}
-    assert {"soc_skill_map", "course_occupation_scores", "course_job_scores", "search_index"} <= scores
+    assert {"soc_skill_map", "course_occupation_scores", "course_job_scores", "job_occupation_scores",
+            "search_index"} <= scores
     assert "document_text" not in scores
     # one batch per run: the hour is a backstop; the stuck-run sensor watches progress
     assert defs.resolve_job_def("ingest_batch_job").run_tags["dagster/max_runtime"] == "3600"

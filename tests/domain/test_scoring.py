@@ -213,3 +213,19 @@ def test_match_cli_reads_scores_table(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "15-1252.00" in text.getvalue() and "gaps:   c" in text.getvalue()
     missing = parser.parse_args(["match", "doc-2"])
     assert missing.func(missing, io.StringIO()) == 1
+
+
+def test_tier_a_needs_skill_evidence() -> None:
+    """A high blended score from embedding similarity alone (no shared skill) is not tier A."""
+    policy = TierPolicy()
+    score = np.array([0.35, 0.35, 0.35, 0.35])
+    rank = np.array([1, 1, 1, 4])
+    overlap = np.array([0.2, 0.0, 0.2, 0.2])
+    semantic = np.array([0.8, 0.9, 0.5, 0.8])
+    assert assign_tiers(score, rank, policy, overlap=overlap, semantic=semantic).tolist() == ["A", "B", "B", "B"]
+    courses = _skills([("c", "a", 1)])
+    targets = _skills([("t1", "a", 1), ("t2", "b", 1)])
+    vecs = {"c": np.array([1.0, 0.0]), "t1": np.array([1.0, 0.0]), "t2": np.array([0.95, 0.31])}
+    out = alignment_scores(courses, targets, course_vectors=vecs, target_vectors=vecs, idf=FLAT_IDF)
+    tiers = dict(zip(out["target_id"], out["tier"].astype(str), strict=True))
+    assert tiers == {"t1": "A", "t2": "B"}  # t2: semantic 0.95 but no shared skill
