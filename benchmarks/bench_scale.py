@@ -173,7 +173,7 @@ def instance_config(storage_url: str, concurrent_runs: int, workers: int) -> dic
     runs = config["concurrency"]["runs"]
     runs["max_concurrent_runs"] = concurrent_runs
     for limit in runs["tag_concurrency_limits"]:
-        if limit["value"] in ("ingest", "extraction"):
+        if limit.get("value") in ("ingest", "extraction"):
             limit["limit"] = concurrent_runs
     # offline extraction calls no LLM: if this code still puts it in the `openai` pool, let every worker work
     config["concurrency"]["pools"]["default_limit"] = max(workers, config["concurrency"]["pools"]["default_limit"])
