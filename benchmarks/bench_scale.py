@@ -147,6 +147,7 @@ def reference_state(data_dir: Path) -> Path:
     from resources.artifacts import ArtifactStore
     from resources.warehouse import WarehouseIOManager, WarehouseResource
 
+    data_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{data_dir / 'reference.sqlite'}"
     result = dg.materialize(
         [reference.skill_taxonomy, reference.taxonomy_vectors],
@@ -249,8 +250,13 @@ class RssSampler:
                 peak = peak_rss_mb(pid)
                 if peak is None:
                     continue
-                role = self.peaks.get(pid, (role_of(pid, self.worker_mains), 0.0))[0]
-                self.peaks[pid] = (role, max(peak, self.peaks.get(pid, (role, 0.0))[1]))
+                # the role is looked up at every sample: a process caught between fork and exec shows its
+                # parent's command line, or none, until it has exec'd
+                role = role_of(pid, self.worker_mains)
+                known_role, known_peak = self.peaks.get(pid, ("other", 0.0))
+                if role in ("other", "gone"):
+                    role = known_role
+                self.peaks[pid] = (role, max(peak, known_peak))
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
