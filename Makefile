@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded Dagster instance lives in the project unless the user chose another DAGSTER_HOME.
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install instance run test ui lint bench clean
+.PHONY: install instance run test ui lint bench bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -32,7 +32,12 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+	@for b in benchmarks/bench_*.py; do [ "$$b" = benchmarks/bench_scale.py ] || $(BIN)/python $$b; done
+
+# The scale benchmark needs PostgreSQL and RabbitMQ and takes long at its default 10,000 documents.
+SCALE_DOCS ?= 10000
+bench-scale: install
+	$(BIN)/python benchmarks/bench_scale.py --docs $(SCALE_DOCS)
 
 clean:
 	rm -rf .dagster .pytest_cache

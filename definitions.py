@@ -12,6 +12,7 @@ from assets import ALL_ASSETS  # noqa: E402
 from assets.checks import ALL_CHECKS  # noqa: E402
 from jobs import ALL_JOBS  # noqa: E402
 from resources import build_resources  # noqa: E402
+from resources.executor import build_executor  # noqa: E402
 from schedules import ALL_SCHEDULES  # noqa: E402
 from sensors import ALL_SENSORS  # noqa: E402
 
@@ -44,6 +45,8 @@ def build_definitions(resources: dict[str, object] | None = None) -> dg.Definiti
         schedules=ALL_SCHEDULES,
         sensors=[*ALL_SENSORS, document_automation_sensor, automation_sensor],
         resources=resources if resources is not None else build_resources(),
+        # SKILLATLAS_EXECUTOR=celery: steps run on Celery workers; unset: Dagster's default, no broker needed
+        executor=build_executor(),
     )
 
 
