@@ -21,7 +21,7 @@ __all__ = ["COMMAND_MODULES", "add_command_module", "build_parser", "main"]
 COMMAND_MODULES: list[str] = [
     "skillatlas.evaluation",
     "skillatlas.query_cli",
-    "skillatlas.health_cli",
+    "assets.health_cli",
 ]
 
 _import_errors: dict[str, str] = {}
