@@ -1,6 +1,6 @@
 from sensors.inbox import build_inbox_sensor
-from sensors.run_failures import run_failure_sensor
+from sensors.run_failures import run_failure_sensor, run_recovery_sensor
 
 inbox_sensor = build_inbox_sensor("ingest_batch_job")
 
-ALL_SENSORS = [inbox_sensor, run_failure_sensor]
+ALL_SENSORS = [inbox_sensor, run_failure_sensor, run_recovery_sensor]
