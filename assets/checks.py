@@ -79,13 +79,22 @@ def index_count_matches_sources(warehouse: WarehouseResource, artifacts: Artifac
     )
 
 
+def _run_batches(context: dg.AssetCheckExecutionContext) -> list[str]:
+    """The upload batches this run materialises: a per-partition check judges those and nothing else, so a
+    batch still being extracted by another run can never fail this one."""
+    return list(context.partition_keys)
+
+
 @dg.asset_check(
     asset="document_text",
-    description=f"Warns when more than {FAILURE_RATE_WARN:.0%} of a batch's documents failed to parse.",
+    partitions_def=upload_batches,
+    description=f"Warns when more than {FAILURE_RATE_WARN:.0%} of the documents of a batch in this run failed to "
+    "parse (judges only the run's batches).",
 )
 def batch_failure_rate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    manifest = warehouse.read_table("upload_manifest")
-    ledger = warehouse.read_table(LEDGER_TABLE, {"asset": "document_text"})
+    batches = _run_batches(context)
+    manifest = warehouse.read_table("upload_manifest", {"batch_id": batches})
+    ledger = warehouse.read_table(LEDGER_TABLE, {"asset": "document_text", "partition": batches})
     if manifest.empty:
         return dg.AssetCheckResult(passed=True, metadata={"batches": 0})
     totals = manifest.groupby("batch_id").size()
@@ -105,21 +114,27 @@ def batch_failure_rate(context: dg.AssetCheckExecutionContext, warehouse: Wareho
 
 @dg.asset_check(
     asset="document_skills",
+    partitions_def=upload_batches,
     blocking=True,
-    description="Blocks downstream when an ingested batch yields no skills at all (an extractor or taxonomy fault).",
+    description="Blocks downstream when a batch of this run has documents but yields no skills at all (an "
+    "extractor or taxonomy fault). Judges only the run's batches.",
 )
 def every_batch_yields_skills(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    text = warehouse.read_table("document_text")
-    skills = warehouse.read_table("document_skills")
-    partitions = set(context.instance.get_dynamic_partitions(upload_batches.name))
-    with_docs = set(text["batch_id"]) & partitions if not text.empty else set()
+    batches = _run_batches(context)
+    text = warehouse.read_table("document_text", {"batch_id": batches})
+    skills = warehouse.read_table("document_skills", {"batch_id": batches})
+    with_docs = set(text["batch_id"]) if not text.empty else set()
     with_skills = set(skills["batch_id"]) if not skills.empty else set()
     empty = sorted(with_docs - with_skills)
     return dg.AssetCheckResult(
         passed=not empty,
-        metadata={"batches_with_documents": len(with_docs), "batches_without_skills": ", ".join(empty[:20]) or "none"},
+        metadata={
+            "batches_checked": len(batches),
+            "batches_with_documents": len(with_docs),
+            "batches_without_skills": ", ".join(empty[:20]) or "none",
+        },
     )
 
 
