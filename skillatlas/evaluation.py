@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from skillatlas.cli_args import bounded_int
+
 __all__ = [
     "EvalResult",
     "GoldSentence",
@@ -230,6 +232,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", help="CSV with sentence,span,sub_span,label or sentence,label")
     p.add_argument("--extractor", choices=["offline", "openai", "cascade"], default="offline")
     p.add_argument("--json", action="store_true", help="print one JSON line")
-    p.add_argument("--max-span-tokens", type=int, default=None,
+    p.add_argument("--max-span-tokens", type=bounded_int(1, 4), default=None,
                    help="offline: longest sentence window embedded (1-4; default 4; the pipeline uses 2)")
     p.set_defaults(func=_cmd_eval_extraction)
