@@ -19,6 +19,8 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Declarative automation: materialises document_skills after new document text, and the trend "
+    "roll-ups after new daily demand (assets with AutomationCondition.eager()).",
 )
 
 

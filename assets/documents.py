@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.catalog import DATA_OWNERS, table_kinds, table_metadata  # column schemas, kinds (issue 13)
 from assets.ledger import ItemFailure, record_failures
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
@@ -62,8 +63,9 @@ def batch_summary(processed: int, succeeded: int, failed: int, skipped: int) -> 
     group_name=DOCUMENTS_GROUP,
     partitions_def=upload_batches,
     backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata={"partition_expr": "batch_id"},
-    kinds={"pandas"},
+    metadata=table_metadata("document_text", partition_expr="batch_id"),
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
     retry_policy=STEP_RETRY,
     tags={"skillatlas/queue": "ingest"},
 )
@@ -191,8 +193,9 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     group_name=DOCUMENTS_GROUP,
     partitions_def=upload_batches,
     backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata={"partition_expr": "batch_id"},
-    kinds={"pandas"},
+    metadata=table_metadata("document_skills", partition_expr="batch_id"),
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
     retry_policy=STEP_RETRY,
     # Extraction may call OpenAI (openai/cascade modes): one shared pool caps concurrent extraction steps
     # across runs, so their client-side rate limiters together stay within the account's limits.

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.catalog import OPS_OWNERS, table_kinds, table_metadata
 from resources.warehouse import WarehouseResource
 from skillatlas.health import (
     JOB_COLUMNS,
@@ -40,7 +41,6 @@ IN_FLIGHT = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
-HEALTH_OWNERS = ["team:skillatlas-ops"]
 
 
 def run_history(
@@ -138,8 +138,9 @@ def health_metadata(report: dict[str, Any]) -> dict[str, Any]:
 
 @dg.asset(
     group_name=HEALTH_GROUP,
-    kinds={"pandas", "dagster"},
-    owners=HEALTH_OWNERS,
+    kinds={*table_kinds(), "dagster"},
+    owners=OPS_OWNERS,
+    metadata=table_metadata("pipeline_health"),
     tags={QUEUE_TAG: "health"},
 )
 def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
