@@ -6,6 +6,8 @@ import dagster as dg
 
 # `backfill_policy=` is beta in Dagster 1.13 and warns at every code load; we use it deliberately (range runs).
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+# Code references (with_source_code_references) are beta too; the UI links assets to their source with them.
+warnings.filterwarnings("ignore", message=".*(with_source_code_references|CodeReference).*", category=dg.BetaWarning)
 
 from assets import documents, failed_items, health, reference, scores, search, trends  # noqa: E402
 

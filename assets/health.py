@@ -150,7 +150,8 @@ def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     the ledger. Everything is numeric metadata (plotted over materialisations) plus markdown tables; the
     `as_of` timestamp says when it was computed. `skillatlas health` computes the same live."""
     report = live_report(context.instance, warehouse.read_table("item_failure_history"))
-    context.add_output_metadata(health_metadata(report))
+    open_items = warehouse.read_table("item_failures")
+    context.add_output_metadata({**health_metadata(report), "items_failed_open": len(open_items)})
     jobs = report["jobs"].copy()
     jobs["as_of"] = report["as_of_iso"]
     return jobs

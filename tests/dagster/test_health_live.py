@@ -111,3 +111,14 @@ def test_pipeline_health_asset_metadata_is_numeric_and_dated(
     assert "bad_job" in metadata["jobs_24h"].value and "as of" in metadata["jobs_24h"].value
     table = resources["warehouse"].read_table("pipeline_health")
     assert {"window", "job_name", "failure_rate", "as_of"} <= set(table.columns)
+
+
+def test_health_is_materialised_often_on_its_own_queue() -> None:
+    from definitions import defs
+    from schedules import health_schedule
+
+    assert health_schedule.cron_schedule == "*/5 * * * *" and health_schedule.job_name == "health_job"
+    job = defs.resolve_job_def("health_job")
+    assert job.run_tags["skillatlas/queue"] == "health"  # no concurrency limit: never waits behind reference runs
+    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert keys == {"pipeline_health", "failed_items"}
