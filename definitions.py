@@ -15,15 +15,25 @@ from resources import build_resources  # noqa: E402
 from schedules import ALL_SCHEDULES  # noqa: E402
 from sensors import ALL_SENSORS  # noqa: E402
 
+DOCUMENT_ASSETS = dg.AssetSelection.assets("document_text", "document_skills")
+
+# Declarative automation, split so that every run it starts is governed like the other runs of its kind:
+# runs materialising document assets carry the ingest queue tag (queue limits, stuck-run sensor, health).
+document_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "document_automation_sensor",
+    target=DOCUMENT_ASSETS,
+    run_tags={"skillatlas/queue": "ingest", "skillatlas/trigger": "automation"},
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Declarative automation of the document assets (e.g. re-extraction when the taxonomy changes); "
+    "its runs join the ingest queue.",
+)
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_sensor",
-    target=dg.AssetSelection.all(),
+    target=dg.AssetSelection.all() - DOCUMENT_ASSETS,
+    run_tags={"skillatlas/trigger": "automation"},
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Declarative automation: materialises document_skills after new document text, and the trend "
-    "roll-ups after new daily demand (assets with AutomationCondition.eager()).",
+    description="Declarative automation of every other asset (trend roll-ups after daily demand, and the like).",
 )
-
-
 
 def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
     """The code location; tests pass resources bound to temporary folders."""
@@ -32,7 +42,7 @@ def build_definitions(resources: dict[str, object] | None = None) -> dg.Definiti
         asset_checks=ALL_CHECKS,
         jobs=ALL_JOBS,
         schedules=ALL_SCHEDULES,
-        sensors=[*ALL_SENSORS, automation_sensor],
+        sensors=[*ALL_SENSORS, document_automation_sensor, automation_sensor],
         resources=resources if resources is not None else build_resources(),
     )
 

@@ -1,62 +1,80 @@
 """Uploaded documents: their text and the skills extracted from them, one partition per upload batch."""
 
-
 from collections import Counter
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
+from assets.batch_runs import BatchInputMissing, BatchWork, checked_keys, materialize_batches
 from assets.catalog import DATA_OWNERS, table_kinds, table_metadata  # column schemas, kinds (issue 13)
-from assets.ledger import ItemFailure, record_failures
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
+from resources.settings import load_settings
 from resources.warehouse import WarehouseResource, utc_now_iso
-from skillatlas.errors import ItemError, classify_exception
+from skillatlas.batches import (
+    PARSER_VERSION,
+    BatchResult,
+    batch_fingerprint,
+    extract_batch,
+    parse_batch,
+)
+from skillatlas.errors import ErrorKind, ItemError
 from skillatlas.parsing import parse_document
-from skillatlas.validation import validate_partition_key
 
 DOCUMENTS_GROUP = "documents"
 MANIFEST_TABLE = "upload_manifest"
 HISTORY_TABLE = "document_skills_history"
 TEXT_COLUMNS = [
-    "batch_id", "doc_id", "relpath", "kind", "format", "title", "posted_date", "sha256", "char_count",
-    "truncated", "text",
+    "batch_id",
+    "doc_id",
+    "relpath",
+    "kind",
+    "format",
+    "title",
+    "posted_date",
+    "sha256",
+    "char_count",
+    "truncated",
+    "text",
 ]
 SKILL_COLUMNS = [
-    "batch_id", "doc_id", "kind", "skill_id", "label", "confidence", "method", "evidence_start",
-    "evidence_end", "evidence", "extractor_version",
+    "batch_id",
+    "doc_id",
+    "kind",
+    "skill_id",
+    "label",
+    "confidence",
+    "method",
+    "evidence_start",
+    "evidence_end",
+    "evidence",
+    "extractor_version",
 ]
 
 # Transient failures (I/O hiccups, database blips) are retried by the step; the rest are item failures.
 STEP_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+# The `openai` pool caps concurrent LLM-calling extraction steps across runs (their client-side rate limiters
+# together stay within the account's limits). Offline extraction calls no LLM: it is limited by the number of
+# run workers / Celery workers only, never by this pool.
+LLM_POOL = "openai"
+
+
+def extraction_pool() -> str | None:
+    """The pool of `document_skills` for this deployment's extractor mode (None in offline mode)."""
+    return LLM_POOL if load_settings().extractor != "offline" else None
 
 
 def batch_keys(context: dg.AssetExecutionContext) -> list[str]:
     return checked_keys(list(context.partition_keys))
 
 
-def checked_keys(keys: list[str]) -> list[str]:
-    """Partition keys come from the UI and run config too: refuse anything not shaped like a batch id."""
-    for key in keys:
-        try:
-            validate_partition_key(key)
-        except ValueError as exc:
-            raise dg.Failure(f"bad partition key: {exc}", allow_retries=False) from exc
-    return keys
-
-
-def batch_summary(processed: int, succeeded: int, failed: int, skipped: int) -> dict[str, int | float]:
-    return {
-        "processed": processed,
-        "succeeded": succeeded,
-        "failed": failed,
-        "skipped": skipped,
-        "failure_rate": round(failed / processed, 4) if processed else 0.0,
-    }
+def manifest_fingerprint(manifest: pd.DataFrame) -> str:
+    return batch_fingerprint(zip(manifest["doc_id"], manifest["sha256"], strict=True))
 
 
 @dg.asset(
@@ -71,108 +89,42 @@ def batch_summary(processed: int, succeeded: int, failed: int, skipped: int) -> 
 )
 def document_text(
     context: dg.AssetExecutionContext, inbox: InboxResource, warehouse: WarehouseResource
-) -> pd.DataFrame:
+) -> dg.MaterializeResult:
     """Plain text of every document in the batch (PDF, DOCX, HTML, TXT), with its kind (course or job),
     title and posting date. A document that cannot be read becomes one `item_failures` row with the reason;
-    the rest of the batch goes on."""
-    keys = batch_keys(context)
-    manifest = warehouse.read_table(MANIFEST_TABLE, {"batch_id": keys})
-    missing = sorted(set(keys) - set(manifest.get("batch_id", pd.Series(dtype=str))))
-    if missing:
-        raise dg.Failure(
-            f"no manifest rows for batch(es) {missing}: the batch was never registered by the inbox sensor",
-            allow_retries=False,
-        )
-    rows: list[dict[str, object]] = []
-    failures: list[ItemFailure] = []
-    manifest = manifest.sort_values(["batch_id", "relpath"], kind="stable")
-    for position, item in enumerate(manifest.itertuples(index=False)):
-        previous_batch = manifest.iloc[position - 1]["batch_id"] if position else None
-        if previous_batch is not None and item.batch_id != previous_batch:
-            commit_finished_batch(
-                context, warehouse, "document_text", TEXT_COLUMNS, rows, failures, keys, str(previous_batch)
-            )
+    the rest of the batch goes on. Each batch is committed on its own (see `assets.batch_runs`)."""
+
+    def parse(relpath: str) -> Any:
         try:
-            parsed = parse_document(inbox.resolve(item.relpath), max_bytes=inbox.max_file_bytes)
-        except ItemError as exc:
-            failures.append(ItemFailure(item.batch_id, item.relpath, str(exc.kind), exc.message, exc.transient))
-            continue
+            path = inbox.resolve(relpath)
         except ValueError as exc:  # unsafe upload name
-            failures.append(ItemFailure(item.batch_id, item.relpath, "invalid_input", str(exc)))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one bad file must never sink its batch
-            error = classify_exception(exc)
-            failures.append(ItemFailure(item.batch_id, item.relpath, str(error.kind), error.message, error.transient))
-            continue
-        rows.append(text_row(item, parsed))
-    record_failures(context, warehouse, "document_text", keys, failures)
-    out = pd.DataFrame(rows, columns=TEXT_COLUMNS)
-    context.add_output_metadata(
-        {
-            **batch_summary(len(manifest), len(out), len(failures), 0),
-            "batches": len(keys),
-            "by_format": dg.MetadataValue.json(dict(Counter(out["format"]))),
-            "failures_by_kind": dg.MetadataValue.json(dict(Counter(f.error_kind for f in failures))),
-        }
+            raise ItemError(ErrorKind.INVALID_INPUT, str(exc)) from exc
+        return parse_document(path, max_bytes=inbox.max_file_bytes)
+
+    def work_for(batch_id: str) -> BatchWork:
+        manifest = warehouse.read_table(MANIFEST_TABLE, {"batch_id": batch_id})
+        if manifest.empty:
+            raise BatchInputMissing(
+                f"no manifest rows for batch {batch_id}: the batch was never registered by the inbox sensor"
+            )
+        items = list(manifest.itertuples(index=False))
+        return BatchWork(
+            fingerprint=manifest_fingerprint(manifest),
+            process=lambda progress: parse_batch(batch_id, items, parse, progress),
+        )
+
+    def by_format(result: BatchResult) -> dict[str, Any]:
+        return {"by_format": dg.MetadataValue.json(dict(Counter(str(r["format"]) for r in result.rows)))}
+
+    return materialize_batches(
+        context,
+        warehouse,
+        table="document_text",
+        columns=TEXT_COLUMNS,
+        version=PARSER_VERSION,
+        work_for=work_for,
+        extra_metadata=by_format,
     )
-    return out
-
-
-def commit_finished_batch(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    asset: str,
-    columns: list[str],
-    rows: list[dict[str, object]],
-    failures: list[ItemFailure],
-    keys: list[str],
-    done: str,
-) -> None:
-    """In a range run, commit each batch as soon as it is done (its rows and ledger rows, one transaction each),
-    so a run cancelled or killed later keeps its finished batches. The IO manager's final write replaces the
-    same rows again (delete + insert), so nothing is duplicated; a retry redoes only idempotent work."""
-    if len(keys) < 2:
-        return  # a single-batch run commits once, through the IO manager, at the same moment
-    frame = pd.DataFrame([r for r in rows if r["batch_id"] == done], columns=columns)
-    warehouse.replace_rows(asset, frame, {"batch_id": done})
-    record_failures(context, warehouse, asset, [done], [f for f in failures if f.partition == done])
-
-
-def text_row(item: Any, parsed: Any) -> dict[str, object]:
-    """The `document_text` row of one parsed manifest item (also written by the operator jobs)."""
-    return {
-        "batch_id": item.batch_id,
-        "doc_id": item.doc_id,
-        "relpath": item.relpath,
-        "kind": item.kind,
-        "format": parsed.format,
-        "title": parsed.title or item.relpath.rsplit("/", 1)[-1],
-        "posted_date": parsed.posted_date.isoformat() if parsed.posted_date else None,
-        "sha256": item.sha256,
-        "char_count": len(parsed.text),
-        "truncated": bool(getattr(parsed, "truncated", False)),
-        "text": parsed.text,
-    }
-
-
-def skill_rows(doc: Any, mentions: list[Any], version: str) -> list[dict[str, object]]:
-    """The `document_skills` rows of one document (also written by the operator jobs)."""
-    return [
-        {
-            "batch_id": doc.batch_id,
-            "doc_id": doc.doc_id,
-            "kind": doc.kind,
-            "skill_id": m.skill_id,
-            "label": m.label,
-            "confidence": float(m.confidence),
-            "method": m.method,
-            "evidence_start": int(m.start),
-            "evidence_end": int(m.end),
-            "evidence": m.evidence[:500],
-            "extractor_version": version,
-        }
-        for m in mentions
-    ]
 
 
 def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[str], run_id: str) -> int:
@@ -197,24 +149,25 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     kinds=table_kinds(),
     owners=DATA_OWNERS,
     retry_policy=STEP_RETRY,
-    # Extraction may call OpenAI (openai/cascade modes): one shared pool caps concurrent extraction steps
-    # across runs, so their client-side rate limiters together stay within the account's limits.
-    pool="openai",
+    pool=extraction_pool(),
     tags={"skillatlas/queue": "extraction"},
     automation_condition=dg.AutomationCondition.eager(),
-    deps=["taxonomy_vectors"],
+    # The text is read batch by batch from the warehouse (only the columns needed), not loaded as an input:
+    # memory stays flat in corpus size, and a worker on another machine needs only the warehouse.
+    deps=["document_text", "taxonomy_vectors"],
 )
 def document_skills(
     context: dg.AssetExecutionContext,
     extractor: ExtractorResource,
     artifacts: ArtifactStore,
     warehouse: WarehouseResource,
-    document_text: pd.DataFrame,
     skill_taxonomy: pd.DataFrame,
-) -> pd.DataFrame:
+) -> dg.MaterializeResult:
     """Skills found in each document: taxonomy skill id and label, confidence in [0, 1], the evidence (text
     and character offsets) and the method that found it (phrase, semantic or llm). One row per document and
-    skill. A document the extractor fails on becomes an `item_failures` row; the rest of the batch goes on."""
+    skill. A document the extractor fails on becomes an `item_failures` row; the rest of the batch goes on.
+    Each batch is committed on its own; a batch already extracted by the current extractor version from the
+    same text is skipped (see `assets.batch_runs`)."""
     keys = batch_keys(context)
     taxonomy = decode_taxonomy(skill_taxonomy)
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
@@ -224,45 +177,43 @@ def document_skills(
     version = str(getattr(engine, "version", type(engine).__name__))
     # before anything of this run is committed: the rollback job restores these rows
     archive_previous_extraction(warehouse, keys, context.run.run_id)
-    rows: list[dict[str, object]] = []
-    failures: list[ItemFailure] = []
-    no_skills = 0
-    document_text = document_text.sort_values(["batch_id", "doc_id"], kind="stable")
-    previous_batch = None
-    for doc in document_text.itertuples(index=False):
-        if previous_batch is not None and doc.batch_id != previous_batch:
-            commit_finished_batch(
-                context, warehouse, "document_skills", SKILL_COLUMNS, rows, failures, keys, str(previous_batch)
+
+    def work_for(batch_id: str) -> BatchWork:
+        docs = warehouse.read_table(
+            "document_text", {"batch_id": batch_id}, columns=["batch_id", "doc_id", "relpath", "kind", "sha256", "text"]
+        )
+        if docs.empty and not warehouse.read_table(MANIFEST_TABLE, {"batch_id": batch_id}, columns=["doc_id"]).size:
+            raise BatchInputMissing(
+                f"no manifest rows for batch {batch_id}: the batch was never registered by the inbox sensor"
             )
-        previous_batch = doc.batch_id
-        try:
-            mentions = engine.extract(doc.text)
-        except ItemError as exc:
-            failures.append(ItemFailure(doc.batch_id, doc.relpath, str(exc.kind), exc.message, exc.transient))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one bad document must never sink its batch
-            error = classify_exception(exc)
-            failures.append(ItemFailure(doc.batch_id, doc.relpath, str(error.kind), error.message, error.transient))
-            continue
-        if not mentions:
-            no_skills += 1
-        rows.extend(skill_rows(doc, mentions, version))
-    record_failures(context, warehouse, "document_skills", keys, failures)
-    out = pd.DataFrame(rows, columns=SKILL_COLUMNS)
-    processed = len(document_text)
-    context.add_output_metadata(
-        {
-            **batch_summary(processed, processed - len(failures), len(failures), 0),
-            "documents_without_skills": no_skills,
-            "skills_found": len(out),
-            "distinct_skills": int(out["skill_id"].nunique()),
-            "mean_skills_per_document": round(len(out) / max(1, processed - len(failures)), 2),
-            "by_method": dg.MetadataValue.json(dict(Counter(out["method"]))),
+        items = list(docs.itertuples(index=False))
+        return BatchWork(
+            # the text it was extracted from: same documents, same content, same parser version
+            fingerprint=f"{manifest_fingerprint(docs)}:{PARSER_VERSION}",
+            process=lambda progress: extract_batch(batch_id, items, engine.extract, version, progress),
+        )
+
+    def skill_figures(result: BatchResult) -> dict[str, Any]:
+        methods = Counter(str(r["method"]) for r in result.rows)
+        return {
+            "documents_without_skills": result.without_skills,
+            "skills_found": len(result.rows),
+            "distinct_skills": len({r["skill_id"] for r in result.rows}),
+            "mean_skills_per_document": round(len(result.rows) / max(1, result.succeeded), 2),
+            "by_method": dg.MetadataValue.json(dict(methods)),
             "extractor_version": version,
             **llm_usage(engine),
         }
+
+    return materialize_batches(
+        context,
+        warehouse,
+        table="document_skills",
+        columns=SKILL_COLUMNS,
+        version=version,
+        work_for=work_for,
+        extra_metadata=skill_figures,
     )
-    return out
 
 
 def llm_usage(engine: object) -> dict[str, float]:

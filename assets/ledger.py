@@ -6,28 +6,18 @@ item that now succeeds disappears from the open list); every row is also kept in
 
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
 
 from resources.warehouse import WarehouseResource, utc_now_iso
+from skillatlas.batches import ItemFailure  # noqa: F401 - the ledger's item type, defined with the batch code
 
 LEDGER_TABLE = "item_failures"
 HISTORY_TABLE = "item_failure_history"
 LEDGER_COLUMNS = [
     "asset", "partition", "item", "error_kind", "message", "transient", "attempts", "run_id", "failed_at",
 ]
-
-
-@dataclass(frozen=True)
-class ItemFailure:
-    partition: str
-    item: str
-    error_kind: str
-    message: str
-    transient: bool = False
-    attempts: int = 1
 
 
 def failures_frame(asset: str, run_id: str, failures: Sequence[ItemFailure]) -> pd.DataFrame:

@@ -14,12 +14,15 @@ DAILY_COLUMNS = ["day", "skill_id", "label", "postings", "share"]
 
 def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> pd.DataFrame:
     """(doc_id, day, skill_id, label) for job postings posted on `days`."""
-    text = warehouse.read_table("document_text", {"kind": "job"})
+    # only the rows and columns needed: never every posting's full text
+    text = warehouse.read_table(
+        "document_text", {"kind": "job", "posted_date": days}, columns=["doc_id", "posted_date"]
+    )
     if text.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
-    text = text[text["posted_date"].isin(days)][["doc_id", "posted_date"]].drop_duplicates("doc_id")
-    skills = (
-        warehouse.read_table("document_skills", {"doc_id": text["doc_id"].tolist()}) if len(text) else pd.DataFrame()
+    text = text.drop_duplicates("doc_id")
+    skills = warehouse.read_table(
+        "document_skills", {"doc_id": text["doc_id"].tolist()}, columns=["doc_id", "skill_id", "label"]
     )
     if skills.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])

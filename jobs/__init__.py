@@ -19,9 +19,11 @@ reference_job = dg.define_asset_job(
 ingest_batch_job = dg.define_asset_job(
     "ingest_batch_job",
     selection=dg.AssetSelection.assets("document_text", "document_skills"),
-    # Extraction runs are failed by run monitoring after 30 minutes instead of hanging for hours.
-    tags={"skillatlas/queue": "ingest", "dagster/max_runtime": "1800"},
-    description="Parse an upload batch and extract its skills (one batch, or a range of batches in one run).",
+    # One batch per run: a stuck run is cancelled by the stuck-run sensor (no progress for N minutes); the hour
+    # here is a backstop for one batch of <= 100 documents, far above the minute or two it takes.
+    tags={"skillatlas/queue": "ingest", "dagster/max_runtime": "3600"},
+    description="Parse one upload batch and extract its skills (the inbox sensor launches one run per batch; "
+    "a backfill runs one batch per run).",
 )
 
 rebuild_scores_job = dg.define_asset_job(

@@ -23,8 +23,6 @@ from assets.documents import (
     SKILL_COLUMNS,
     STEP_RETRY,
     TEXT_COLUMNS,
-    skill_rows,
-    text_row,
 )
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
@@ -41,6 +39,7 @@ from resources.warehouse import (
     utc_now_iso,
     write_frame,
 )
+from skillatlas.batches import skill_rows, text_row
 from skillatlas.errors import ItemError, classify_exception
 from skillatlas.parsing import parse_document
 from skillatlas.validation import validate_partition_key
@@ -218,7 +217,7 @@ def reextract_documents(
         where["kind"] = list(config.kinds)
     text = warehouse.read_table(TEXT_TABLE, where)
     if batch_ids:
-        known = set(warehouse.read_table(TEXT_TABLE, {"batch_id": batch_ids})["batch_id"])
+        known = set(warehouse.read_table(TEXT_TABLE, {"batch_id": batch_ids}, columns=["batch_id"])["batch_id"])
         unknown = sorted(set(batch_ids) - known)
         if unknown:
             raise _fail(f"batch id(s) {unknown} have no documents in document_text (never ingested?)")

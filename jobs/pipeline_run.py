@@ -1,18 +1,23 @@
 """`make run`: the whole asset graph on the inbox, into the instance at $DAGSTER_HOME, then a summary.
 
-It does what the daemon would do, in order and in this process: refresh reference data (when missing),
-evaluate the inbox sensor once (registering new upload batches), run the ingest job over all new batches
-in one range run, rebuild scores and index, roll up trends and pipeline health. Every run lands in the
-instance's run history, so `make ui` shows them.
+In order: refresh reference data (when missing), evaluate the inbox sensor once (registering new upload
+batches), one ingest run per new batch, rebuild scores and index, roll up trends and pipeline health.
+The runs are submitted to the instance for the workspace's code location and executed by a `dagster-daemon`
+started for the duration (no broker needed), exactly like runs from the UI: `make ui` lists them under their
+jobs, run retries and the run-failure sensor see them. The console shows each batch's progress as it happens.
+Ctrl-C cancels the session's runs; batches already committed stay.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,6 +27,8 @@ from assets.partitions import partition_range_tags
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
+
+PROGRESS_LINE = re.compile(r"^batch \S+: (\d+/\d+ documents|committed|already committed)")
 
 
 def _run(job: Any, instance: dg.DagsterInstance, **kwargs: Any) -> dg.ExecuteInProcessResult:
@@ -64,7 +71,7 @@ def posting_day_range(defs: dg.Definitions) -> tuple[str, str] | None:
     from assets.partitions import posting_days
     from jobs.summary import warehouse_of
 
-    text = warehouse_of(defs).read_table("document_text", {"kind": "job"})
+    text = warehouse_of(defs).read_table("document_text", {"kind": "job"}, columns=["posted_date"])
     if text.empty or text["posted_date"].dropna().empty:
         return None
     keys = posting_days.get_partition_keys()
@@ -93,9 +100,87 @@ def run_pipeline(
     return ok
 
 
+def print_event(run: dg.DagsterRun, entry: dg.EventLogEntry) -> None:
+    """The console view of a run: per-batch progress, each materialisation, failures and the run's end."""
+    label = f"  {run.job_name:<22} {run.tags.get('dagster/partition', '')[:28]:<28}"
+    event = entry.dagster_event
+    if event is None:
+        if PROGRESS_LINE.search(entry.user_message or ""):
+            print(f"{label} {entry.user_message}", flush=True)
+        return
+    if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+        materialization = event.step_materialization_data.materialization
+        meta = materialization.metadata
+        figures = ", ".join(
+            f"{k} {meta[k].value}" for k in ("processed", "failed", "skipped", "dagster/row_count") if k in meta
+        )
+        print(f"{label} {materialization.asset_key.to_user_string()} materialised ({figures})", flush=True)
+    elif event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data is not None:
+        error = event.step_failure_data.error
+        message = error.message.strip().splitlines()[-1][:300] if error is not None else "(no message)"
+        print(f"{label} {event.step_key} FAILED: {message}", flush=True)
+    elif event.event_type in (
+        dg.DagsterEventType.RUN_SUCCESS,
+        dg.DagsterEventType.RUN_FAILURE,
+        dg.DagsterEventType.RUN_CANCELED,
+    ):
+        print(f"{label} run {run.run_id[:8]} {event.event_type.value.removeprefix('PIPELINE_').lower()}", flush=True)
+
+
+def run_through_instance(defs: dg.Definitions, instance: dg.DagsterInstance, *, refresh_reference: bool) -> bool:
+    """`make run`: the same steps as `run_pipeline`, but every run is submitted to the instance for the
+    workspace's code location and executed by the daemon's run launcher (origin, retries, monitoring)."""
+    from jobs.launcher import Daemon, cancel_runs, launch, wait_for_runs
+
+    ok = True
+    # Registration first, before the daemon's own inbox sensor ticks: one evaluation registers the batches.
+    ingest_requests = register_inbox(defs, instance)
+    session = f"make-run-{int(time.time())}"
+    launched: list[str] = []
+
+    def submit(job_name: str, tags: dict[str, str] | None = None) -> str:
+        run_id = launch(job_name, {**(tags or {}), "skillatlas/launched_by": session})
+        launched.append(run_id)
+        return run_id
+
+    def wait(run_ids: list[str]) -> bool:
+        runs = wait_for_runs(instance, run_ids, on_event=print_event)
+        return all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs.values())
+
+    with Daemon(Path(os.environ["DAGSTER_HOME"]) / "logs" / "daemon.log"):
+        try:
+            if refresh_reference or _needs_reference(instance):
+                ok &= wait([submit("reference_job")])
+            if ingest_requests:
+                print(f"  ingesting {len(ingest_requests)} upload batch(es), one run each", flush=True)
+                ok &= wait(
+                    [
+                        submit(r.job_name or "ingest_batch_job", {**r.tags, "dagster/partition": str(r.partition_key)})
+                        for r in ingest_requests
+                    ]
+                )
+            ok &= wait([submit("rebuild_scores_job")])
+            days = posting_day_range(defs)
+            if days is not None:
+                ok &= wait([submit("trends_daily_job", partition_range_tags(*days))])
+                ok &= wait([submit("trends_job")])
+            ok &= wait([submit("health_job")])
+        except KeyboardInterrupt:
+            print("\ninterrupted: cancelling this session's runs (finished batches stay committed) ...", flush=True)
+            cancel_runs(instance, launched)
+            wait_for_runs(instance, launched, poll_seconds=0.5)
+            return False
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.pipeline_run", description=__doc__)
     parser.add_argument("--refresh-reference", action="store_true", help="rebuild taxonomy and vectors")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="execute in this process (no daemon; runs have no code-location origin: for debugging only)",
+    )
     args = parser.parse_args(argv)
 
     if not os.environ.get("DAGSTER_HOME"):
@@ -104,10 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     from definitions import defs
     from jobs.summary import print_summary
 
+    # Ctrl-C and SIGTERM stop the session in order (cancel its runs, keep committed batches), even when this
+    # process was started from a script that ignores SIGINT for its background children.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         print(f"skillatlas: instance {os.environ['DAGSTER_HOME']}")
-        ok = run_pipeline(defs, instance, refresh_reference=args.refresh_reference)
+        if args.in_process:
+            ok = run_pipeline(defs, instance, refresh_reference=args.refresh_reference)
+        else:
+            ok = run_through_instance(defs, instance, refresh_reference=args.refresh_reference)
     print_summary(defs)
     print(f"total {time.perf_counter() - started:.1f} s")
     return 0 if ok else 1

@@ -15,8 +15,9 @@ def warehouse_of(defs: dg.Definitions) -> WarehouseResource:
 
 
 def summary_lines(warehouse: WarehouseResource, courses: int = 3) -> list[str]:
-    text = warehouse.read_table("document_text")
-    skills = warehouse.read_table("document_skills")
+    # the columns summarised only: document_text holds every full text
+    text = warehouse.read_table("document_text", columns=["doc_id", "kind", "batch_id"])
+    skills = warehouse.read_table("document_skills", columns=["doc_id", "skill_id", "method"])
     failures = warehouse.read_table("item_failures")
     lines = ["", "== skillatlas summary =="]
     if text.empty:

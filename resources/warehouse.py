@@ -86,12 +86,16 @@ def key_clauses(table: sa.Table, key: Mapping[str, Any]) -> list[Any]:
     return clauses
 
 
-def read_rows(conn: sa.Connection, table: str, key: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Rows of `table` matching `key` inside the caller's connection; empty when the table does not exist."""
+def read_rows(
+    conn: sa.Connection, table: str, key: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Rows of `table` matching `key` inside the caller's connection; empty when the table does not exist.
+    `columns` reads only those columns (e.g. never the full texts of `document_text` to count documents)."""
     reflected = reflect_table(conn, table)
     if reflected is None:
-        return pd.DataFrame()
-    return pd.read_sql(sa.select(reflected).where(*key_clauses(reflected, key or {})), conn)
+        return pd.DataFrame(columns=list(columns or []))
+    selected = [reflected.c[c] for c in columns] if columns else [reflected]
+    return pd.read_sql(sa.select(*selected).where(*key_clauses(reflected, key or {})), conn)
 
 
 def delete_rows(conn: sa.Connection, table: str, key: Mapping[str, Any]) -> int:
@@ -259,10 +263,19 @@ class WarehouseResource(dg.ConfigurableResource):
         with self.engine.connect() as conn:
             return sa.inspect(conn).has_table(table)
 
-    def read_table(self, table: str, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Rows of `table` (empty frame when the table does not exist), filtered by equality/IN."""
+    def read_table(
+        self, table: str, where: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Rows of `table` (empty frame when the table does not exist), filtered by equality/IN; only
+        `columns` when given."""
         with self.engine.connect() as conn:
-            return read_rows(conn, table, where)
+            return read_rows(conn, table, where, columns)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One transaction for several writes (e.g. a batch's rows, its ledger rows and its commit record)."""
+        with self.engine.begin() as conn:
+            yield conn
 
     def replace_rows(self, table: str, df: pd.DataFrame, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key` and insert `df`, in one transaction."""

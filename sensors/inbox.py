@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.documents import MANIFEST_TABLE
-from assets.partitions import partition_range_tags, upload_batches
+from assets.partitions import upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, utc_now_iso
 from skillatlas.inbox import document_id, plan_batches, scan_inbox
@@ -37,16 +37,14 @@ def format_cursor(mtime_ns: int, relpath: str) -> str:
     return json.dumps({"mtime_ns": mtime_ns, "relpath": relpath})
 
 
-def ingest_run_request(batch_ids: list[str], job_name: str) -> dg.RunRequest:
-    """One run for all of a tick's batches: a range run, so N batches cost one run, not N."""
+def ingest_run_requests(batch_ids: list[str], job_name: str) -> list[dg.RunRequest]:
+    """One run per upload batch: each batch is materialised when done, fails alone, is retried alone and can run
+    beside the others (the ingest queue limits how many at once). The run key makes a re-request a no-op."""
     tags = {"skillatlas/queue": "ingest", "skillatlas/trigger": "inbox_sensor"}
-    if len(batch_ids) == 1:
-        return dg.RunRequest(run_key=f"ingest:{batch_ids[0]}", job_name=job_name, partition_key=batch_ids[0], tags=tags)
-    return dg.RunRequest(
-        run_key=f"ingest:{batch_ids[0]}..{batch_ids[-1]}",
-        job_name=job_name,
-        tags={**tags, **partition_range_tags(batch_ids[0], batch_ids[-1])},
-    )
+    return [
+        dg.RunRequest(run_key=f"ingest:{batch_id}", job_name=job_name, partition_key=batch_id, tags=tags)
+        for batch_id in batch_ids
+    ]
 
 
 def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinition:
@@ -114,7 +112,7 @@ def build_inbox_sensor(job_name: str = "ingest_batch_job") -> dg.SensorDefinitio
             )
         context.log.info(f"inbox: {len(pending)} new batch(es): {', '.join(pending)}")
         return dg.SensorResult(
-            run_requests=[ingest_run_request(pending, job_name)],
+            run_requests=ingest_run_requests(pending, job_name),
             dynamic_partitions_requests=[upload_batches.build_add_request(pending)],
             cursor=cursor,
         )

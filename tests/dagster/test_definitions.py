@@ -59,7 +59,8 @@ def test_job_selections() -> None:
     scores = {k.to_user_string() for k in defs.resolve_job_def("rebuild_scores_job").asset_layer.executable_asset_keys}
     assert {"soc_skill_map", "course_occupation_scores", "course_job_scores", "search_index"} <= scores
     assert "document_text" not in scores
-    assert defs.resolve_job_def("ingest_batch_job").run_tags["dagster/max_runtime"] == "1800"
+    # one batch per run: the hour is a backstop; the stuck-run sensor watches progress
+    assert defs.resolve_job_def("ingest_batch_job").run_tags["dagster/max_runtime"] == "3600"
 
 
 def test_triggers_run_by_default() -> None:
@@ -74,15 +75,21 @@ def test_triggers_run_by_default() -> None:
     for schedule in schedules.values():
         assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     sensors = {s.name: s for s in defs.sensors}
-    for name in ("inbox_sensor", "run_failure_sensor", "default_automation_sensor"):
+    for name in (
+        "inbox_sensor", "run_failure_sensor", "stuck_run_sensor", "default_automation_sensor",
+        "document_automation_sensor",
+    ):
         assert sensors[name].default_status == dg.DefaultSensorStatus.RUNNING
+    # automation runs of document assets join the ingest queue like every other document run
+    assert sensors["document_automation_sensor"].run_tags["skillatlas/queue"] == "ingest"
 
 
 def test_partitioned_assets_batch_backfills() -> None:
     graph = defs.resolve_asset_graph()
     for name in ("document_text", "document_skills"):
         node = graph.get(dg.AssetKey(name))
-        assert node.backfill_policy is not None and node.backfill_policy.max_partitions_per_run > 1
+        # the upload batch is the unit of work: one batch per backfill run
+        assert node.backfill_policy is not None and node.backfill_policy.max_partitions_per_run == 1
     from assets.documents import document_skills, document_text
 
     for asset in (document_text, document_skills):

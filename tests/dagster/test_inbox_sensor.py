@@ -22,16 +22,16 @@ def tick(instance: dg.DagsterInstance, resources: dict, cursor: str | None = Non
     return result
 
 
-def test_new_files_become_one_range_run(tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
+def test_new_files_become_one_run_per_batch(tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
     resources = make_resources(tmp_path / "d", small_inbox, batch_size=4)
     result = tick(instance, resources)
     keys = instance.get_dynamic_partitions(upload_batches.name)
     assert len(keys) == 3  # 10 files in batches of at most 4
-    assert len(result.run_requests) == 1
-    request = result.run_requests[0]
-    assert request.tags["dagster/asset_partition_range_start"] == keys[0]
-    assert request.tags["dagster/asset_partition_range_end"] == keys[-1]
-    assert request.tags["skillatlas/queue"] == "ingest"
+    assert [r.partition_key for r in result.run_requests] == keys  # the batch is the unit of work
+    for request, key in zip(result.run_requests, keys, strict=True):
+        assert request.run_key == f"ingest:{key}"
+        assert request.tags["skillatlas/queue"] == "ingest"
+        assert "dagster/asset_partition_range_start" not in request.tags
     manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
     assert len(manifest) == 10
     assert manifest.groupby("batch_id").size().max() <= 4

@@ -1,0 +1,242 @@
+"""How a document asset materialises its upload batches: one batch at a time, each committed and recorded.
+
+The upload batch is the unit of work. Normally a run holds one batch (the inbox sensor requests one run per
+batch; backfills run one batch per run), so Dagster records the partition as materialised when its step ends,
+right after the commit, with that batch's own metadata. A run over a range of batches (partition-range tags)
+still works batch by batch: each batch is committed in its own transaction and logged as a materialisation of
+its partition at that moment, with its own metadata; a failing batch fails alone (the step fails at the end,
+naming it); the others stay committed.
+
+Every commit is recorded in `batch_commits` (asset, batch, version, input fingerprint) in the same transaction
+as the batch's rows and ledger rows. Any retry — step retry, run retry, re-execution from failure, the same run
+request again — skips the batches already committed for the current version and input, and redoes the rest.
+The run tag `skillatlas/force=true` redoes them anyway.
+
+An interrupt (Ctrl-C, a cancel from the UI) is never a transient failure: it fails the step without a step
+retry, keeping the batches committed so far.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from assets.catalog import table_preview
+from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
+from assets.ledger import LEDGER_TABLE, failures_frame
+from resources.warehouse import WarehouseResource, delete_rows, utc_now_iso, write_frame
+from skillatlas.batches import BatchResult
+from skillatlas.errors import ErrorKind, ItemError, classify_exception
+from skillatlas.validation import validate_partition_key
+
+COMMITS_TABLE = "batch_commits"
+FORCE_TAG = "skillatlas/force"
+
+
+class BatchInputMissing(Exception):
+    """The batch has nothing to work on (e.g. no manifest rows): a permanent error of that batch alone."""
+
+
+@dataclass(frozen=True)
+class BatchWork:
+    """What an asset does with one batch: `fingerprint()` of its input, then `process(progress)` its rows."""
+
+    fingerprint: str
+    process: Callable[[Callable[[int, int, int], None]], BatchResult]
+
+
+def checked_keys(keys: list[str]) -> list[str]:
+    """Partition keys come from the UI and run config too: refuse anything not shaped like a batch id."""
+    for key in keys:
+        try:
+            validate_partition_key(key)
+        except ValueError as exc:
+            raise dg.Failure(f"bad partition key: {exc}", allow_retries=False) from exc
+    return keys
+
+
+def batch_metadata(result: BatchResult, rows_label: str) -> dict[str, Any]:
+    """A batch's own figures, as shown on its partition in the UI."""
+    kinds = Counter(f.error_kind for f in result.failures)
+    return {
+        "processed": result.processed,
+        "succeeded": result.succeeded,
+        "failed": result.failed,
+        "skipped": 0,
+        "failure_rate": round(result.failed / result.processed, 4) if result.processed else 0.0,
+        "dagster/row_count": len(result.rows),
+        rows_label: len(result.rows),
+        "failures_by_kind": dg.MetadataValue.json(dict(kinds)),
+    }
+
+
+def commit_batch(
+    warehouse: WarehouseResource,
+    table: str,
+    columns: list[str],
+    result: BatchResult,
+    *,
+    version: str,
+    fingerprint: str,
+    run_id: str,
+    metadata: dict[str, Any],
+) -> None:
+    """The batch's rows, its open ledger rows and its commit record, in one transaction: all or nothing."""
+    rows = pd.DataFrame(result.rows, columns=columns)
+    ledger = failures_frame(table, run_id, result.failures)
+    plain = {k: v for k, v in metadata.items() if isinstance(v, int | float | str)}
+    commit = pd.DataFrame(
+        [
+            {
+                "asset": table,
+                "batch_id": result.batch_id,
+                "version": version,
+                "fingerprint": fingerprint,
+                "run_id": run_id,
+                "committed_at": utc_now_iso(),
+                "processed": result.processed,
+                "succeeded": result.succeeded,
+                "failed": result.failed,
+                "row_count": len(result.rows),
+                "metadata": pd.Series(plain).to_json(),
+            }
+        ]
+    )
+    with warehouse.transaction() as conn:
+        delete_rows(conn, table, {"batch_id": result.batch_id})
+        write_frame(conn, table, rows)
+        delete_rows(conn, LEDGER_TABLE, {"asset": table, "partition": result.batch_id})
+        write_frame(conn, LEDGER_TABLE, ledger)
+        if not ledger.empty:
+            write_frame(conn, LEDGER_HISTORY_TABLE, ledger)
+        delete_rows(conn, COMMITS_TABLE, {"asset": table, "batch_id": result.batch_id})
+        write_frame(conn, COMMITS_TABLE, commit)
+
+
+def previous_commits(warehouse: WarehouseResource, table: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    commits = warehouse.read_table(COMMITS_TABLE, {"asset": table, "batch_id": keys})
+    return {row["batch_id"]: row for row in commits.to_dict("records")}
+
+
+def materialize_batches(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    *,
+    table: str,
+    columns: list[str],
+    version: str,
+    work_for: Callable[[str], BatchWork],
+    extra_metadata: Callable[[BatchResult], dict[str, Any]] | None = None,
+) -> dg.MaterializeResult:
+    """Materialise the run's batches one at a time (see the module docstring)."""
+    keys = checked_keys(list(context.partition_keys))
+    force = context.run.tags.get(FORCE_TAG, "").lower() == "true"
+    commits = previous_commits(warehouse, table, keys)
+    in_range = len(keys) > 1
+    done: list[str] = []
+    failed: dict[str, ItemError] = {}
+    last_metadata: dict[str, Any] = {}
+    try:
+        for key in keys:
+            try:
+                work = work_for(key)
+                previous = commits.get(key)
+                if (
+                    not force
+                    and previous is not None
+                    and previous["version"] == version
+                    and previous["fingerprint"] == work.fingerprint
+                ):
+                    last_metadata = skipped_metadata(previous)
+                    context.log.info(
+                        f"batch {key}: already committed by run {str(previous['run_id'])[:8]} for version "
+                        f"{version}; skipped (run tag {FORCE_TAG}=true redoes it)"
+                    )
+                else:
+                    result = work.process(progress_logger(context, key))
+                    last_metadata = {
+                        **batch_metadata(result, "rows"),
+                        **(extra_metadata(result) if extra_metadata else {}),
+                        # the UI's preview of the batch (e.g. its top skills), see assets.catalog
+                        **table_preview(table, pd.DataFrame(result.rows, columns=columns)),
+                        "version": version,
+                    }
+                    commit_batch(
+                        warehouse,
+                        table,
+                        columns,
+                        result,
+                        version=version,
+                        fingerprint=work.fingerprint,
+                        run_id=context.run.run_id,
+                        metadata=last_metadata,
+                    )
+                    for failure in result.failures[:20]:
+                        context.log.warning(f"{table}[{key}] {failure.item}: {failure.error_kind}: {failure.message}")
+                    context.log.info(
+                        f"batch {key}: committed {result.processed} documents ({result.failed} failed, "
+                        f"{len(result.rows)} rows)"
+                    )
+            except BatchInputMissing as exc:
+                if not in_range:
+                    raise dg.Failure(str(exc), allow_retries=False) from exc
+                failed[key] = ItemError(ErrorKind.INVALID_INPUT, str(exc))
+                context.log.error(f"batch {key} failed: {exc}")
+                continue
+            except Exception as exc:
+                if not in_range:
+                    raise  # the step's RetryPolicy decides; committed work is skipped on retry
+                failed[key] = classify_exception(exc)
+                context.log.error(f"batch {key} failed: {failed[key]}")
+                continue
+            done.append(key)
+            if in_range:
+                # the partition is materialised now, with its own figures, not when the whole range ends
+                context.log_event(
+                    dg.AssetMaterialization(asset_key=context.asset_key, partition=key, metadata=last_metadata)
+                )
+    except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt) as exc:
+        # An interrupt is a decision, not a transient fault: no step retry. Finished batches stay committed.
+        raise dg.Failure(
+            f"interrupted after {len(done)} of {len(keys)} batch(es) were committed ({', '.join(done) or 'none'}); "
+            "re-running redoes only the others",
+            allow_retries=False,
+        ) from exc
+    if failed:
+        transient = any(error.transient for error in failed.values())
+        raise dg.Failure(
+            f"{len(failed)} of {len(keys)} batches failed ({len(done)} committed and materialised): "
+            + "; ".join(f"{k}: {v}" for k, v in failed.items()),
+            allow_retries=transient,
+        )
+    if in_range:
+        # Each partition already has its own materialisation above; this one closes the range.
+        return dg.MaterializeResult(
+            metadata={"range_batches": len(keys), "note": "per-batch figures on each partition"}
+        )
+    return dg.MaterializeResult(metadata=last_metadata)
+
+
+def skipped_metadata(previous: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "processed": 0,
+        "succeeded": 0,
+        "failed": int(previous["failed"]),
+        "skipped": int(previous["processed"]),
+        "dagster/row_count": int(previous["row_count"]),
+        "already_committed_by_run": str(previous["run_id"]),
+        "committed_at": str(previous["committed_at"]),
+        "version": str(previous["version"]),
+    }
+
+
+def progress_logger(context: dg.AssetExecutionContext, key: str) -> Callable[[int, int, int], None]:
+    def log(done: int, total: int, failed: int) -> None:
+        context.log.info(f"batch {key}: {done}/{total} documents, {failed} failed")
+
+    return log
