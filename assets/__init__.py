@@ -6,10 +6,13 @@ import dagster as dg
 
 # `backfill_policy=` is beta in Dagster 1.13 and warns at every code load; we use it deliberately (range runs).
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+# Code references (with_source_code_references) are beta too; the UI links assets to their source with them.
+warnings.filterwarnings("ignore", message=".*(with_source_code_references|CodeReference).*", category=dg.BetaWarning)
 
-from assets import documents, health, llm_review, reference, scores, search, trends  # noqa: E402
+from assets import documents, failed_items, health, llm_review, reference, scores, search, trends  # noqa: E402
 
-ALL_ASSETS = [
+# Code references: each asset links to its source file and line in the UI.
+ALL_ASSETS = dg.with_source_code_references([
     reference.skill_taxonomy,
     reference.taxonomy_vectors,
     reference.onet_occupations,
@@ -27,4 +30,5 @@ ALL_ASSETS = [
     trends.skill_demand_trends,
     trends.rising_vs_hot_technologies,
     health.pipeline_health,
-]
+    failed_items.failed_items,
+])

@@ -26,6 +26,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.catalog import table_preview
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
 from resources.warehouse import WarehouseResource, delete_rows, utc_now_iso, write_frame
@@ -162,6 +163,8 @@ def materialize_batches(
                     last_metadata = {
                         **batch_metadata(result, "rows"),
                         **(extra_metadata(result) if extra_metadata else {}),
+                        # the UI's preview of the batch (e.g. its top skills), see assets.catalog
+                        **table_preview(table, pd.DataFrame(result.rows, columns=columns)),
                         "version": version,
                     }
                     commit_batch(

@@ -80,13 +80,22 @@ def index_count_matches_sources(warehouse: WarehouseResource, artifacts: Artifac
     )
 
 
+def _run_batches(context: dg.AssetCheckExecutionContext) -> list[str]:
+    """The upload batches this run materialises: a per-partition check judges those and nothing else, so a
+    batch still being extracted by another run can never fail this one."""
+    return list(context.partition_keys)
+
+
 @dg.asset_check(
     asset="document_text",
-    description=f"Warns when more than {FAILURE_RATE_WARN:.0%} of a batch's documents failed to parse.",
+    partitions_def=upload_batches,
+    description=f"Warns when more than {FAILURE_RATE_WARN:.0%} of the documents of a batch in this run failed to "
+    "parse (judges only the run's batches).",
 )
 def batch_failure_rate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    manifest = warehouse.read_table("upload_manifest", columns=["batch_id"])
-    ledger = warehouse.read_table(LEDGER_TABLE, {"asset": "document_text"}, columns=["partition"])
+    batches = _run_batches(context)
+    manifest = warehouse.read_table("upload_manifest", {"batch_id": batches}, columns=["batch_id"])
+    ledger = warehouse.read_table(LEDGER_TABLE, {"asset": "document_text", "partition": batches}, columns=["partition"])
     if manifest.empty:
         return dg.AssetCheckResult(passed=True, metadata={"batches": 0})
     totals = manifest.groupby("batch_id").size()
@@ -104,40 +113,28 @@ def batch_failure_rate(context: dg.AssetCheckExecutionContext, warehouse: Wareho
     )
 
 
-def run_batch_keys(context: dg.AssetCheckExecutionContext) -> list[str] | None:
-    """The upload batches this run materialises (None when the run names no partition: judge them all)."""
-    tags = context.run.tags
-    if tags.get("dagster/partition"):
-        return [tags["dagster/partition"]]
-    first, last = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
-    if first and last:
-        keys = context.instance.get_dynamic_partitions(upload_batches.name)
-        if first in keys and last in keys:
-            return keys[keys.index(first) : keys.index(last) + 1]
-    return None
-
-
 @dg.asset_check(
     asset="document_skills",
+    partitions_def=upload_batches,
     blocking=True,
-    description="Blocks downstream when a batch of this run yields no skills at all (an extractor or taxonomy "
-    "fault). It judges only the run's own batches: another batch still being extracted is not a failure.",
+    description="Blocks downstream when a batch of this run has documents but yields no skills at all (an "
+    "extractor or taxonomy fault). It judges only the run's own batches (a partitioned check): another batch "
+    "still being extracted is not a failure.",
 )
 def every_batch_yields_skills(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    keys = run_batch_keys(context)
-    where = {"batch_id": keys} if keys is not None else None
-    text = warehouse.read_table("document_text", where, columns=["batch_id"])
-    skills = warehouse.read_table("document_skills", where, columns=["batch_id"])
-    partitions = set(context.instance.get_dynamic_partitions(upload_batches.name))
-    with_docs = set(text["batch_id"]) & partitions
-    with_skills = set(skills["batch_id"])
+    batches = _run_batches(context)
+    text = warehouse.read_table("document_text", {"batch_id": batches}, columns=["batch_id"])
+    skills = warehouse.read_table("document_skills", {"batch_id": batches}, columns=["batch_id"])
+    with_docs = set(text["batch_id"]) if not text.empty else set()
+    with_skills = set(skills["batch_id"]) if not skills.empty else set()
     empty = sorted(with_docs - with_skills)
     return dg.AssetCheckResult(
         passed=not empty,
         metadata={
-            "batches_checked": len(with_docs),
+            "batches_checked": len(batches),
+            "batches_with_documents": len(with_docs),
             "batches_without_skills": ", ".join(empty[:20]) or "none",
         },
     )

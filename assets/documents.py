@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.batch_runs import BatchInputMissing, BatchWork, checked_keys, materialize_batches
+from assets.catalog import DATA_OWNERS, table_kinds, table_metadata  # column schemas, kinds (issue 13)
 from assets.llm_review import record_llm_outcomes
 from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
@@ -83,8 +84,9 @@ def manifest_fingerprint(manifest: pd.DataFrame) -> str:
     group_name=DOCUMENTS_GROUP,
     partitions_def=upload_batches,
     backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata={"partition_expr": "batch_id"},
-    kinds={"pandas"},
+    metadata=table_metadata("document_text", partition_expr="batch_id"),
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
     retry_policy=STEP_RETRY,
     tags={"skillatlas/queue": "ingest"},
 )
@@ -152,8 +154,9 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     group_name=DOCUMENTS_GROUP,
     partitions_def=upload_batches,
     backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata={"partition_expr": "batch_id"},
-    kinds={"pandas"},
+    metadata=table_metadata("document_skills", partition_expr="batch_id"),
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
     retry_policy=STEP_RETRY,
     pool=extraction_pool(),
     tags={"skillatlas/queue": "extraction"},

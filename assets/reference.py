@@ -7,6 +7,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from resources.artifacts import ArtifactStore
 from resources.warehouse import dumps
 from skillatlas import reference
@@ -23,10 +24,12 @@ def decode_taxonomy(table: pd.DataFrame) -> pd.DataFrame:
     return decoded
 
 
-@dg.asset(group_name=REFERENCE_GROUP, kinds={"pandas"})
+@dg.asset(
+    group_name=REFERENCE_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("skill_taxonomy")
+)
 def skill_taxonomy(context: dg.AssetExecutionContext) -> pd.DataFrame:
-    """One row per skill with a stable id: ESCO v1.1.1 skills (preferred + alternative labels) and O*NET 29.3
-    technology skills, labels normalised, `same_as` linking an O*NET skill to the ESCO skill it names."""
+    r"""One row per skill with a stable id: ESCO v1.1.1 skills (preferred + alternative labels) and O\*NET 29.3
+    technology skills, labels normalised, `same_as` linking an O\*NET skill to the ESCO skill it names."""
     taxonomy = build_taxonomy(reference.load_esco_skills(), reference.load_onet_technology_skills())
     if taxonomy["skill_id"].duplicated().any():
         raise dg.Failure("taxonomy has duplicate skill ids", allow_retries=False)
@@ -44,7 +47,7 @@ def skill_taxonomy(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return out
 
 
-@dg.asset(group_name=REFERENCE_GROUP, kinds={"numpy"})
+@dg.asset(group_name=REFERENCE_GROUP, kinds={"numpy"}, owners=DATA_OWNERS)
 def taxonomy_vectors(
     context: dg.AssetExecutionContext, artifacts: ArtifactStore, skill_taxonomy: pd.DataFrame
 ) -> dg.MaterializeResult:
@@ -82,9 +85,11 @@ def load_taxonomy_vectors(artifacts: ArtifactStore, taxonomy: pd.DataFrame) -> n
     return vectors[np.asarray(order)]
 
 
-@dg.asset(group_name=REFERENCE_GROUP, kinds={"pandas"})
+@dg.asset(
+    group_name=REFERENCE_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("onet_occupations")
+)
 def onet_occupations(context: dg.AssetExecutionContext) -> pd.DataFrame:
-    """The 1,016 O*NET 29.3 occupations: SOC code, title, description, job zone, and alternate titles
+    r"""The 1,016 O\*NET 29.3 occupations: SOC code, title, description, job zone, and alternate titles
     (joined with '; ') for search."""
     occupations = reference.load_onet_occupations()
     titles = reference.load_onet_alternate_titles()

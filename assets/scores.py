@@ -4,7 +4,9 @@
 import dagster as dg
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
+from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.warehouse import WarehouseResource
@@ -16,9 +18,12 @@ SCORES_GROUP = "scores"
 SCORING_TAGS = {"skillatlas/queue": "scoring"}
 
 
-@dg.asset(group_name="reference", kinds={"pandas"}, tags={"skillatlas/queue": "reference"})
+@dg.asset(
+    group_name="reference", kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("onet_text_skills"),
+    tags={"skillatlas/queue": "reference"},
+)
 def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
-    """Taxonomy skills phrase-matched in each O*NET occupation's description and task statements:
+    r"""Taxonomy skills phrase-matched in each O\*NET occupation's description and task statements:
     one row per (SOC code, skill) with the best match confidence. Reference-derived, so it is rebuilt with
     the taxonomy, not every night."""
     from skillatlas.soc_map import extract_onet_text_skills
@@ -31,13 +36,16 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
     return extracted
 
 
-@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+@dg.asset(
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("soc_skill_map"),
+    tags=SCORING_TAGS,
+)
 def soc_skill_map(
     context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame, onet_text_skills: pd.DataFrame
 ) -> pd.DataFrame:
-    """Skills each of the 1,016 O*NET-SOC occupations needs, one row per (SOC code, skill): O*NET technology
-    skills (with Hot Technology / In Demand flags), ESCO essential/optional skills through the ESCO→O*NET
-    crosswalk, and skills phrase-matched in the O*NET description and task statements. `weight` in (0, 1]
+    r"""Skills each of the 1,016 O\*NET-SOC occupations needs, one row per (SOC code, skill): O\*NET technology
+    skills (with Hot Technology / In Demand flags), ESCO essential/optional skills through the ESCO→O\*NET
+    crosswalk, and skills phrase-matched in the O\*NET description and task statements. `weight` in (0, 1]
     and `sources` say where each link comes from."""
     from skillatlas.soc_map import build_soc_skill_map
 
@@ -64,10 +72,15 @@ def soc_skill_map(
 
 
 class MergeConfig(dg.Config):
-    threshold: float = 0.95  # cosine at or above which two skills are the same skill
+    threshold: float = Field(
+        default=0.95, description="Cosine similarity in [0.5, 1.0] at or above which two skills are the same skill."
+    )
 
 
-@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+@dg.asset(
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("skill_merge_map"),
+    tags=SCORING_TAGS,
+)
 def skill_merge_map(
     context: dg.AssetExecutionContext,
     config: MergeConfig,
@@ -75,8 +88,8 @@ def skill_merge_map(
     warehouse: WarehouseResource,
     skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Near-duplicate sweep: taxonomy skills whose embeddings have cosine >= threshold form a cluster with one
-    canonical winner (ESCO over O*NET, then more aliases, then the shorter label). One row per merged skill
+    r"""Near-duplicate sweep: taxonomy skills whose embeddings have cosine >= threshold form a cluster with one
+    canonical winner (ESCO over O\*NET, then more aliases, then the shorter label). One row per merged skill
     with its canonical id and similarity; `undone_at` keeps merges an operator reversed (undo_skill_merge_job),
     and the sweep keeps them reversed."""
     from skillatlas.dedup import active_merges, find_near_duplicates
@@ -163,7 +176,13 @@ def _score(
     return scores
 
 
-@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+@dg.asset(
+    group_name=SCORES_GROUP,
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
+    metadata=table_metadata("course_occupation_scores"),
+    tags=SCORING_TAGS,
+)
 def course_occupation_scores(
     context: dg.AssetExecutionContext,
     artifacts: ArtifactStore,
@@ -172,7 +191,7 @@ def course_occupation_scores(
     skill_merge_map: pd.DataFrame,
     skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Course ↔ occupation alignment: for every course, its top 200 O*NET occupations with a score in [0, 1]
+    r"""Course ↔ occupation alignment: for every course, its top 200 O\*NET occupations with a score in [0, 1]
     (IDF-weighted skill overlap, so rare skills weigh more, blended with skill-embedding similarity), a tier
     (A/B/C), the shared skills that explain it and the skill gaps the course leaves."""
     taxonomy = decode_taxonomy(skill_taxonomy)
@@ -182,7 +201,10 @@ def course_occupation_scores(
     return _score(context, courses, canonical(targets, skill_merge_map), taxonomy, vectors)
 
 
-@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+@dg.asset(
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("course_job_scores"),
+    tags=SCORING_TAGS,
+)
 def course_job_scores(
     context: dg.AssetExecutionContext,
     artifacts: ArtifactStore,

@@ -4,6 +4,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from assets.catalog import DATA_OWNERS
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 
@@ -49,6 +50,7 @@ def index_documents(
 @dg.asset(
     group_name=SEARCH_GROUP,
     kinds={"tantivy"},
+    owners=DATA_OWNERS,
     tags={"skillatlas/queue": "indexing"},
 )
 def search_index(
@@ -58,7 +60,7 @@ def search_index(
     onet_occupations: pd.DataFrame,
     skill_taxonomy: pd.DataFrame,
 ) -> dg.MaterializeResult:
-    """A tantivy BM25 index plus MiniLM vectors over every course, job posting, O*NET occupation and taxonomy
+    r"""A tantivy BM25 index plus MiniLM vectors over every course, job posting, O\*NET occupation and taxonomy
     skill, rebuilt in a temporary folder and swapped in atomically, so searches never see a half-built index.
     Queried by `skillatlas search`."""
     from skillatlas.embeddings import MiniLMEmbedder

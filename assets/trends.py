@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.partitions import DAY_BACKFILL_POLICY, posting_days
 from resources.warehouse import WarehouseResource
 from skillatlas import reference
@@ -33,8 +34,9 @@ def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> p
     group_name=TRENDS_GROUP,
     partitions_def=posting_days,
     backfill_policy=DAY_BACKFILL_POLICY,
-    metadata={"partition_expr": "day"},
-    kinds={"pandas"},
+    metadata=table_metadata("skill_demand_daily", partition_expr="day"),
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
     deps=[dg.AssetDep("document_skills", partition_mapping=dg.AllPartitionMapping())],
     tags={"skillatlas/queue": "scoring"},
 )
@@ -53,7 +55,9 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
 @dg.asset(
     group_name=TRENDS_GROUP,
-    kinds={"pandas"},
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
+    metadata=table_metadata("skill_demand_trends"),
     ins={"skill_demand_daily": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
     automation_condition=dg.AutomationCondition.eager(),
     tags={"skillatlas/queue": "scoring"},
@@ -74,14 +78,16 @@ def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: p
 
 @dg.asset(
     group_name=TRENDS_GROUP,
-    kinds={"pandas"},
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
+    metadata=table_metadata("rising_vs_hot_technologies"),
     automation_condition=dg.AutomationCondition.eager(),
     tags={"skillatlas/queue": "scoring"},
 )
 def rising_vs_hot_technologies(
     context: dg.AssetExecutionContext, skill_demand_trends: pd.DataFrame, skill_taxonomy: pd.DataFrame
 ) -> pd.DataFrame:
-    """Skills rising in job postings on the latest day set against O*NET's Hot Technology and In Demand
+    r"""Skills rising in job postings on the latest day set against O\*NET's Hot Technology and In Demand
     flags: category both / rising_only / hot_only, with growth and recent posting counts."""
     from assets.reference import decode_taxonomy
     from skillatlas.trends import compare_hot_technologies

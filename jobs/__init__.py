@@ -58,9 +58,11 @@ trends_job = dg.define_asset_job(
 
 health_job = dg.define_asset_job(
     "health_job",
-    selection=dg.AssetSelection.assets("pipeline_health"),
-    tags={"skillatlas/queue": "reference"},
-    description="Recompute pipeline health from run history.",
+    selection=dg.AssetSelection.assets("pipeline_health", "failed_items"),
+    # its own queue (no concurrency limit in deploy/*.yaml): health must not wait behind a long reference run
+    tags={"skillatlas/queue": "health"},
+    description="Recompute pipeline health (1 h / 24 h / 7 d windows, queues, retries) from run storage, and "
+    "the failed-items view (open item failures with run links, summary per batch).",
 )
 
 ALL_JOBS = [

@@ -1,6 +1,7 @@
 """Weekly cleanup: orphaned upload batches and rows that outlived their partition."""
 
 import dagster as dg
+from pydantic import Field
 
 from assets.documents import MANIFEST_TABLE
 from assets.ledger import LEDGER_TABLE
@@ -11,7 +12,11 @@ BATCH_TABLES = ("document_text", "document_skills", LEDGER_TABLE)
 
 
 class CleanupConfig(dg.Config):
-    dry_run: bool = False  # report what would be removed, change nothing
+    dry_run: bool = Field(
+        default=False,
+        description="Report what would be removed (orphaned partitions, stale rows) in the step's metadata; "
+        "change nothing.",
+    )
 
 
 @dg.op(tags={"skillatlas/queue": "reference"}, out=dg.Out(dg.Nothing))

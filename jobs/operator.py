@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
+from pydantic import Field
 
 from assets.documents import (
     HISTORY_TABLE,
@@ -149,15 +150,32 @@ SUMMARY_OUT = dg.Out(dg.Nothing, description="summary in the output metadata")
 # ------------------------------------------------------------------------------------------------------
 
 
+DEFAULT_REEXTRACT_LIMIT = 500  # a launch with the scaffolded config cannot re-extract (and pay for) everything
+
+
 class ReextractConfig(dg.Config):
-    force: bool = False  # re-extract documents already extracted by the current extractor version too
-    limit: int | None = None  # at most this many documents (oldest batches first)
-    batch_ids: list[str] = []  # only these upload batches (default: all)
-    kinds: list[str] = []  # only these document kinds: course, job (default: both)
-    dry_run: bool = False  # report what would change, write nothing
-    # "sync" (chat completions now), "batch" (OpenAI Batch API: 50% price, collected later by llm_batch_sensor)
-    # or "" for the deployment's SKILLATLAS_LLM_MODE; offline extraction ignores it
-    llm_mode: str = ""
+    force: bool = Field(
+        default=False,
+        description="Re-extract documents already extracted by the current extractor version too "
+        "(default: skip them).",
+    )
+    limit: int | None = Field(
+        default=DEFAULT_REEXTRACT_LIMIT,
+        description="At most this many documents, oldest batches first; >= 1, or null for every selected "
+        "document. With OpenAI extraction each document costs tokens.",
+    )
+    batch_ids: list[str] = Field(
+        default=[], description="Only these upload batches, e.g. ['b20261201-0001'] (empty: all batches)."
+    )
+    kinds: list[str] = Field(default=[], description="Only these document kinds: course, job (empty: both).")
+    dry_run: bool = Field(
+        default=False, description="Report what would change (per batch, in the step's metadata); write nothing."
+    )
+    llm_mode: str = Field(
+        default="",
+        description='"sync" (chat completions now), "batch" (OpenAI Batch API: half the price, collected later '
+        'by llm_batch_sensor) or "" for the deployment\'s SKILLATLAS_LLM_MODE; offline extraction ignores it.',
+    )
 
 
 def select_documents(
@@ -304,9 +322,19 @@ def reextract_job() -> None:
 
 
 class RetryFailedConfig(dg.Config):
-    run_ids: list[str] = []  # open failures recorded by these runs
-    partitions: list[str] = []  # open failures of these upload batches
-    asset: str = ""  # only failures of this asset: document_text or document_skills (default: both)
+    run_ids: list[str] = Field(
+        default=[],
+        description="Retry the open failed items (table item_failures, asset failed_items) recorded by these "
+        "runs. Give run_ids and/or partitions.",
+    )
+    partitions: list[str] = Field(
+        default=[], description="Retry the open failed items of these upload batches (partition keys)."
+    )
+    asset: str = Field(
+        default="",
+        description="Only failures of this asset: document_text (re-parse) or document_skills (re-extract); "
+        "empty for both.",
+    )
 
 
 @dg.op(tags={"skillatlas/queue": "ingest"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
@@ -424,8 +452,12 @@ def retry_failed_items_job() -> None:
 
 
 class RollbackConfig(dg.Config):
-    batch_id: str  # the upload batch whose extraction is restored
-    archived_by_run: str = ""  # restore this archived version (default: the most recent one)
+    batch_id: str = Field(description="The upload batch (partition key) whose previous extraction is restored.")
+    archived_by_run: str = Field(
+        default="",
+        description="Restore the version archived by this run (column archived_by_run of "
+        "document_skills_history); empty for the most recent archive.",
+    )
 
 
 def pick_archive(history: pd.DataFrame, order: dict[str, float], archived_by_run: str = "") -> str:
@@ -499,7 +531,10 @@ def rollback_extraction_job() -> None:
 
 
 class UndoMergeConfig(dg.Config):
-    skill_id: str  # the merged skill (or a cluster's canonical skill: the whole cluster is dissolved)
+    skill_id: str = Field(
+        description="The merged skill, e.g. onet:python (asset skill_merge_map); a cluster's canonical skill "
+        "dissolves the whole cluster."
+    )
 
 
 @dg.op(tags={"skillatlas/queue": "scoring"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)

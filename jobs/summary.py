@@ -16,7 +16,7 @@ def warehouse_of(defs: dg.Definitions) -> WarehouseResource:
 
 def summary_lines(warehouse: WarehouseResource, courses: int = 3) -> list[str]:
     # the columns summarised only: document_text holds every full text
-    text = warehouse.read_table("document_text", columns=["doc_id", "kind", "batch_id"])
+    text = warehouse.read_table("document_text", columns=["doc_id", "kind", "batch_id", "title"])
     skills = warehouse.read_table("document_skills", columns=["doc_id", "skill_id", "method"])
     failures = warehouse.read_table("item_failures")
     lines = ["", "== skillatlas summary =="]

@@ -48,5 +48,6 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             kind=notifier_kind,
             webhook_url=dg.EnvVar("SKILLATLAS_WEBHOOK_URL") if notifier_kind == "webhook" else None,
             slack_token=dg.EnvVar("SLACK_TOKEN") if notifier_kind == "slack" else None,
+            webserver_url=os.environ.get("SKILLATLAS_WEBSERVER_URL") or "http://127.0.0.1:3000",
         ),
     }

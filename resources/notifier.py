@@ -16,13 +16,23 @@ class NotifierResource(dg.ConfigurableResource):
     kind: str = Field(default="log", description="log | webhook | slack")
     webhook_url: str | None = Field(default=None, description="Set through EnvVar('SKILLATLAS_WEBHOOK_URL')")
     slack_token: str | None = Field(default=None, description="Set through EnvVar('SLACK_TOKEN')")
-    slack_channel: str = "#skillatlas-alerts"
-    timeout_s: float = Field(default=5.0, gt=0)
+    slack_channel: str = Field(default="#skillatlas-alerts", description="Slack channel of the notices")
+    timeout_s: float = Field(default=5.0, gt=0, description="HTTP timeout of one notice, in seconds")
+    webserver_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="Base URL of the Dagster webserver, for the run links in notices (SKILLATLAS_WEBSERVER_URL)",
+    )
+
+    def run_url(self, run_id: str) -> str:
+        """The run's page in the Dagster UI."""
+        return f"{self.webserver_url.rstrip('/')}/runs/{run_id}"
 
     def send(self, title: str, payload: dict[str, Any], log: Any = None) -> None:
         if self.kind == "log":
             if log is not None:
-                log.error(f"{title}: {json.dumps(payload, default=str)}")
+                # a recovery is good news: it must not show up among the errors
+                emit = log.info if payload.get("status") == "recovered" else log.error
+                emit(f"{title}: {json.dumps(payload, default=str)}")
             return
         if self.kind == "webhook":
             if not self.webhook_url:

@@ -191,11 +191,22 @@ class PandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection: Any
     ) -> Mapping[str, Any]:
         write_frame(connection, table_slice.table, obj)
+        # lazy: the catalog is asset-facing and imports this module's neighbours
+        from assets.catalog import schema_differences, table_preview
+
+        declared = (context.definition_metadata or {}).get("dagster/column_schema")
+        if isinstance(declared, dg.TableSchema):
+            # the declared schema carries descriptions and allowed values; dtypes ("object") say little
+            schema = declared
+            differences = schema_differences(declared, [str(c) for c in obj.columns])
+            if any(differences.values()):
+                context.log.warning(f"table {table_slice.table} differs from its declared schema: {differences}")
+        else:
+            schema = dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in obj.dtypes.items()])
         return {
             "dagster/row_count": len(obj),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in obj.dtypes.items()]
-            ),
+            "dagster/column_schema": schema,
+            **table_preview(table_slice.table, obj),
         }
 
     def load_input(self, context: dg.InputContext, table_slice: TableSlice, connection: Any) -> pd.DataFrame:

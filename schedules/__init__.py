@@ -60,10 +60,11 @@ monthly_reference_schedule = dg.ScheduleDefinition(
 health_schedule = dg.ScheduleDefinition(
     name="health_schedule",
     job=health_job,
-    cron_schedule="*/15 * * * *",
+    cron_schedule="*/5 * * * *",
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every 15 minutes: pipeline health from run history.",
+    description="Every 5 minutes: pipeline health from run storage (its metadata plots it; `as_of` dates it). "
+    "`skillatlas health` computes the same live at any moment.",
 )
 
 ALL_SCHEDULES = [

@@ -22,7 +22,7 @@ COMMAND_MODULES: list[str] = [
     "skillatlas.evaluation",
     "skillatlas.span_eval",
     "skillatlas.query_cli",
-    "skillatlas.health_cli",
+    "assets.health_cli",
 ]
 
 _import_errors: dict[str, str] = {}

@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from skillatlas.cli_args import bounded_int
+
 __all__ = [
     "EvalResult",
     "GoldSentence",
@@ -262,6 +264,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--part", choices=["all", "tune", "heldout", "split"], default="all",
                    help="fixed half of the sentences: tune (fit constants here), heldout (the estimate), "
                         "split (both, one after the other)")
-    p.add_argument("--max-span-tokens", type=int, default=None,
+    p.add_argument("--max-span-tokens", type=bounded_int(1, 4), default=None,
                    help="offline: longest sentence window embedded (1-4; default 4; the pipeline uses 2)")
     p.set_defaults(func=_cmd_eval_extraction)

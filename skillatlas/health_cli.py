@@ -1,27 +1,23 @@
-"""``skillatlas health [--json]``: pipeline health from the warehouse, for operators at a terminal.
+"""What ``skillatlas health`` prints, and the failed-item ledger it reads from the warehouse.
 
-Reads table ``pipeline_health`` (one row per job, written by the ``pipeline_health`` asset: runs, failures,
-failure rate, retried runs, p50/p95 durations, queued, running, oldest running age) and table
-``item_failures`` (open failed items, counted by error kind and asset) from ``SKILLATLAS_WAREHOUSE_URL``,
-default the embedded SQLite warehouse ``<data dir>/warehouse.sqlite``.
-
-Exit codes: 0 ok, 1 warehouse or table missing (the message says to run ``make run``), 2 bad arguments.
-No Dagster imports: this runs without loading the code location.
+The figures are computed live from Dagster's run storage by the ``health`` command (``assets/health_cli.py``,
+the Dagster layer); this module only reads the warehouse ledger (SQLAlchemy, no Dagster) and renders a report
+as text or JSON, so it stays testable without an instance.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["HEALTH_TABLE", "LEDGER_TABLE", "HealthError", "cmd_health", "load_health", "register"]
+import pandas as pd
 
-HEALTH_TABLE = "pipeline_health"
+__all__ = ["HISTORY_TABLE", "LEDGER_TABLE", "HealthError", "load_ledger", "render", "report_json"]
+
 LEDGER_TABLE = "item_failures"
+HISTORY_TABLE = "item_failure_history"
 _HINT = "run `make run` first"
 
 
@@ -29,19 +25,31 @@ class HealthError(Exception):
     """A user-facing error (printed without a traceback)."""
 
 
-def _default_url() -> str:
-    from skillatlas.paths import default_warehouse_url
+def load_ledger(url: str) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """(open item failures, item failure history, a note when the warehouse could not be read). A missing
+    warehouse is not an error here: run health does not depend on it."""
+    from sqlalchemy import create_engine, inspect, select, table
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
-    return default_warehouse_url()
-
-
-def _redact(url: str) -> str:
+    empty = pd.DataFrame(columns=["asset", "partition", "error_kind", "attempts", "failed_at"])
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():  # do not let sqlite create an empty file
+            return empty, empty, f"warehouse {parsed.database} does not exist yet ({_HINT}): no item figures"
+    engine = create_engine(url)
     try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - never print an unparseable URL verbatim
-        return "<warehouse url>"
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            frames = [
+                pd.read_sql(select("*").select_from(table(name)), conn) if name in tables else empty
+                for name in (LEDGER_TABLE, HISTORY_TABLE)
+            ]
+    except SQLAlchemyError as exc:
+        return empty, empty, f"warehouse query failed ({exc.__class__.__name__}): no item figures"
+    finally:
+        engine.dispose()
+    return frames[0], frames[1], None
 
 
 def _clean(value: Any) -> Any:
@@ -53,52 +61,27 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def load_health(url: str) -> dict[str, Any]:
-    """{"jobs": [per-job dicts], "items_failed": n, "items_failed_by_kind": {...}, "items_failed_by_asset": {...}}.
-    Raises HealthError when the warehouse or the pipeline_health table does not exist."""
-    import pandas as pd
-    from sqlalchemy import create_engine, inspect, select, table
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).exists():  # do not let sqlite create an empty file
-            raise HealthError(f"warehouse {parsed.database} does not exist yet; {_HINT}")
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
-            if HEALTH_TABLE not in tables:
-                raise HealthError(
-                    f"table {HEALTH_TABLE} does not exist yet in the warehouse {_redact(url)}; {_HINT} "
-                    "(or materialise the pipeline_health asset: health_job)"
-                )
-            health = pd.read_sql(select("*").select_from(table(HEALTH_TABLE)), conn)
-            ledger = (
-                pd.read_sql(select("*").select_from(table(LEDGER_TABLE)), conn)
-                if LEDGER_TABLE in tables
-                else pd.DataFrame(columns=["asset", "error_kind"])
-            )
-    except SQLAlchemyError as exc:
-        raise HealthError(f"warehouse query failed: {exc.__class__.__name__}: {exc}") from exc
-    finally:
-        engine.dispose()
-    jobs = [{k: _clean(v) for k, v in row.items()} for row in health.sort_values("job_name").to_dict("records")]
-    by_kind = {str(k): int(v) for k, v in ledger["error_kind"].value_counts().sort_index().items()}
-    by_asset = {str(k): int(v) for k, v in ledger["asset"].value_counts().sort_index().items()}
+def report_json(report: dict[str, Any], ledger: pd.DataFrame, window: str) -> dict[str, Any]:
+    jobs = report["jobs"]
+    jobs = jobs[jobs["window"] == window] if not jobs.empty else jobs
     return {
-        "jobs": jobs,
+        "as_of": report["as_of_iso"],
+        "window": window,
+        "totals": {k: _clean(v) for k, v in report["windows"][window].items()},
+        "jobs": [{k: _clean(v) for k, v in row.items()} for row in jobs.drop(columns="window").to_dict("records")],
+        "queues": [{k: _clean(v) for k, v in row.items()} for row in report["queues"].to_dict("records")],
         "items_failed": int(len(ledger)),
-        "items_failed_by_kind": by_kind,
-        "items_failed_by_asset": by_asset,
+        "items_failed_by_kind": {
+            str(k): int(v) for k, v in ledger["error_kind"].value_counts().sort_index().items()
+        },
+        "items_failed_by_asset": {str(k): int(v) for k, v in ledger["asset"].value_counts().sort_index().items()},
     }
 
 
-def _num(value: Any, fmt: str = "{:.1f}") -> str:
-    if value is None:
+def _num(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return fmt.format(value)
+    return f"{float(value):.1f}"
 
 
 def _age(seconds: Any) -> str:
@@ -112,58 +95,55 @@ def _age(seconds: Any) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
-def render(report: dict[str, Any], out: TextIO) -> None:
-    header = ["job", "runs", "failed", "fail rate", "retried", "p50 s", "p95 s", "queued", "running", "oldest running"]
+def _table(header: list[str], rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def render(data: dict[str, Any], out: TextIO, note: str | None = None) -> None:
+    """The text report of ``report_json`` output."""
+    as_of = datetime.fromisoformat(data["as_of"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    window = data["window"]
+    out.write(f"pipeline health as of {as_of} (live from run storage), runs that ended in the last {window}\n\n")
+    header = ["job", "runs", "ok", "failed", "fail rate", "canceled", "launch fail", "run retries",
+              "step retries", "wait p50/p95 s", "run p50/p95 s", "queued", "running", "oldest running"]
     rows = [
         [
-            str(j.get("job_name")),
-            str(j.get("runs", 0)),
-            str(j.get("failed", 0)),
-            f"{100 * float(j.get('failure_rate') or 0):.1f}%",
-            str(j.get("retried_runs", 0)),
-            _num(j.get("p50_duration_s")),
-            _num(j.get("p95_duration_s")),
-            str(j.get("queued", 0)),
-            str(j.get("running", 0)),
-            _age(j.get("oldest_running_age_s")),
+            str(j["job_name"]), str(j["runs"]), str(j["succeeded"]), str(j["failed"]),
+            f"{100 * float(j['failure_rate'] or 0):.1f}%", str(j["canceled"]), str(j["launch_failures"]),
+            str(j["run_retries"]), str(j["step_retries"]),
+            f"{_num(j['p50_queue_wait_s'])}/{_num(j['p95_queue_wait_s'])}",
+            f"{_num(j['p50_run_time_s'])}/{_num(j['p95_run_time_s'])}",
+            str(j["queued"]), str(j["running"]), _age(j["oldest_running_age_s"]),
         ]
-        for j in report["jobs"]
+        for j in data["jobs"]
     ]
-    if not rows:
-        out.write("no runs recorded yet\n")
+    if rows:
+        _table(header, rows, out)
     else:
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        for r in [header, *rows]:
-            cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
-            out.write("  ".join(cells).rstrip() + "\n")
-    out.write(f"\nitems failed (open): {report['items_failed']}\n")
-    for kind, count in report["items_failed_by_kind"].items():
-        out.write(f"  {kind:<24} {count}\n")
-    if report["items_failed"]:
-        out.write("retry them with retry_failed_items_job (run_ids or partitions)\n")
-
-
-def cmd_health(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    url = getattr(args, "warehouse_url", None) or _default_url()
-    try:
-        report = load_health(url)
-    except HealthError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if args.json:
-        json.dump(report, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-        return 0
-    render(report, out)
-    return 0
-
-
-def register(subparsers: Any) -> None:
-    """Add ``health`` to an ``argparse`` subparsers object."""
-    p = subparsers.add_parser(
-        "health", help="per job: runs, failure rate, retries, p50/p95 duration, queue, stuck runs; failed items"
+        out.write(f"no runs ended in the last {window} and none in flight\n")
+    t = data["totals"]
+    out.write(
+        f"\nall jobs: {t['runs']} runs, failure rate {100 * float(t['failure_rate'] or 0):.1f}% "
+        f"(excl. {t['canceled']} canceled, {t['launch_failures']} launch failures), "
+        f"{t['run_retries']} run retries, {t['step_retries']} step retries, {t['item_retries']} item retries\n"
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--warehouse-url", default=None, help="override SKILLATLAS_WAREHOUSE_URL")
-    p.set_defaults(func=cmd_health)
+    out.write("\nwork queues now\n")
+    if data["queues"]:
+        _table(
+            ["queue", "queued", "running", "oldest queued", "oldest queued run"],
+            [[q["queue"], str(q["queued"]), str(q["running"]), _age(q["oldest_queued_age_s"]),
+              q["oldest_queued_run_id"] or "-"] for q in data["queues"]],
+            out,
+        )
+    else:
+        out.write("  all queues empty\n")
+    out.write(f"\nitems failed (open): {data['items_failed']}\n")
+    for kind, count in data["items_failed_by_kind"].items():
+        out.write(f"  {kind:<24} {count}\n")
+    if data["items_failed"]:
+        out.write("retry them with retry_failed_items_job (run_ids or partitions)\n")
+    if note:
+        out.write(f"note: {note}\n")

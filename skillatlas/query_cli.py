@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from skillatlas.search_index import KINDS, IndexNotFoundError, SearchIndex
+from skillatlas.cli_args import bounded_int
+from skillatlas.search_index import KINDS, MAX_LIMIT, IndexNotFoundError, SearchIndex
 
 __all__ = [
     "SCORES_TABLE",
@@ -39,6 +40,13 @@ __all__ = [
 ]
 
 SCORES_TABLE = "course_occupation_scores"
+MAX_MATCHES = 200  # course_occupation_scores keeps the top 200 occupations per course
+SCORE_SCALES = {
+    "rrf": "score = reciprocal rank fusion of the full-text (BM25) and semantic (cosine) rankings, "
+    "sum of 1/(60 + rank): at most 2/61 = 0.033 (first in both); it orders hits, it is not a similarity",
+    "bm25": "score = BM25 full-text relevance (0 and up, unbounded; compare within one search only)",
+    "cosine": "score = cosine similarity of the query and document embeddings (-1 to 1; higher is closer)",
+}
 _HINT = "run `make run` first"
 
 
@@ -75,7 +83,8 @@ def register(subparsers: Any) -> None:
     )
     s.add_argument("query", help="free text (operators and field syntax are treated as plain words)")
     s.add_argument("--kind", choices=KINDS, default=None, help="only this kind of document")
-    s.add_argument("--limit", type=int, default=10, help="number of hits (default 10)")
+    s.add_argument("--limit", type=bounded_int(1, MAX_LIMIT), default=10,
+                   help=f"number of hits, 1-{MAX_LIMIT} (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="BM25 only (skip embedding the query)")
@@ -84,7 +93,8 @@ def register(subparsers: Any) -> None:
 
     m = subparsers.add_parser("match", help="top occupations for a course, with shared skills and gaps")
     m.add_argument("course_id", help="the course document id (doc_id)")
-    m.add_argument("--limit", type=int, default=10, help="number of occupations (default 10)")
+    m.add_argument("--limit", type=bounded_int(1, MAX_MATCHES), default=10,
+                   help=f"number of occupations, 1-{MAX_MATCHES} (default 10)")
     m.add_argument("--json", action="store_true", help="print JSON instead of a table")
     m.add_argument("--warehouse-url", default=None, help="override SKILLATLAS_WAREHOUSE_URL")
     m.set_defaults(func=cmd_match)
@@ -125,8 +135,9 @@ def cmd_search(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if not hits:
         out.write("no results\n")
         return 0
+    out.write(f"{SCORE_SCALES[hits[0].score_kind]}\n")
     for i, h in enumerate(hits, start=1):
-        out.write(f"{i:>3}. [{h.kind}] {h.title}  ({h.doc_key}, score {h.score:.3f})\n")
+        out.write(f"{i:>3}. [{h.kind}] {h.title}  ({h.doc_key}, {h.score_kind} {h.score:.4f})\n")
         if h.snippet:
             out.write(f"     {h.snippet}\n")
     return 0

@@ -49,6 +49,7 @@ __all__ = [
 
 KINDS = ("course", "job", "occupation", "skill")
 RRF_K = 60
+MAX_LIMIT = 10_000  # hits per search; larger limits are refused (see SearchIndex.search)
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_QUERY_TOKENS = 64
 _SNIPPET_CHARS = 200
@@ -67,6 +68,8 @@ class Hit:
     title: str
     score: float
     snippet: str
+    # which scale `score` is on: "rrf" (fused ranks, <= 2/61), "bm25" (text only, unbounded) or "cosine"
+    score_kind: str = "bm25"
 
 
 @dataclass(frozen=True)
@@ -313,6 +316,9 @@ class SearchIndex:
         """Top ``limit`` hits (BM25, cosine, or RRF of both when a query vector is given)."""
         if limit <= 0:
             return []
+        if limit > MAX_LIMIT:
+            # tantivy takes the limit as a 64-bit count and panics (a Rust traceback) far below 2**64
+            raise ValueError(f"limit {limit} is above the maximum of {MAX_LIMIT}")
         tokens = query_tokens(query)
         n_cand = max(candidates or 0, limit * 4, 50)
         text = self._text_hits(tokens, kind, n_cand if query_vector is not None else limit)
@@ -323,8 +329,10 @@ class SearchIndex:
                 for rank, (row, _s) in enumerate(hits, start=1):
                     fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
             ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+            score_kind = "rrf"
         else:
             ranked = (text or vec)[:limit]
+            score_kind = "bm25" if text else "cosine"
         return [
             Hit(
                 doc_key=str(self._keys[row]),
@@ -332,6 +340,7 @@ class SearchIndex:
                 title=str(self._titles[row]),
                 score=float(score),
                 snippet=make_snippet(str(self._bodies[row]), tokens),
+                score_kind=score_kind,
             )
             for row, score in ranked
         ]

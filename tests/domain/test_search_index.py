@@ -91,6 +91,10 @@ def test_vector_and_hybrid_search(tmp_path: Path) -> None:
     fused = ix.search("python", query_vector=v[2], limit=3)
     assert fused[0].doc_key == "job:1"
     assert fused[0].score == pytest.approx(1 / 61 + 1 / 63)  # rank 3 in BM25, rank 1 in cosine
+    assert fused[0].score_kind == "rrf" and only[0].score_kind == "cosine"
+    assert ix.search("python", limit=1)[0].score_kind == "bm25"
+    with pytest.raises(ValueError, match="above the maximum"):
+        ix.search("python", limit=10**19)
     with pytest.raises(ValueError):
         ix.search("python", query_vector=np.ones(3))
 
@@ -154,3 +158,28 @@ def test_search_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     args = parser.parse_args(["search", 'title:" a AND OR (', "--no-semantic"])
     assert args.func(args, buf) == 0
     assert os.environ["SKILLATLAS_INDEX_DIR"].endswith("idx")
+
+
+def test_search_cli_labels_scores_and_checks_ranges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from skillatlas import query_cli
+
+    parser = argparse.ArgumentParser()
+    query_cli.register(parser.add_subparsers(dest="cmd"))
+    build_index(_docs(), tmp_path / "idx")
+    monkeypatch.setenv("SKILLATLAS_INDEX_DIR", str(tmp_path / "idx"))
+    buf = io.StringIO()
+    args = parser.parse_args(["search", "python", "--no-semantic"])
+    assert args.func(args, buf) == 0
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("score = BM25 full-text relevance") and ", bm25 " in lines[1]
+    for argv, message in (
+        (["search", "python", "--limit", "10000000000000000000"], "out of range [1, 10000]"),
+        (["search", "python", "--limit", "0"], "out of range [1, 10000]"),
+        (["search", "python", "--limit", "ten"], "'ten' is not an integer"),
+        (["match", "course:1", "--limit", "-3"], "out of range [1, 200]"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(argv)
+        assert exited.value.code == 2 and message in capsys.readouterr().err

@@ -1,0 +1,282 @@
+"""What the UI's catalog shows about each table: column schemas with descriptions and allowed values, storage
+kinds, owners, and small markdown previews of the data.
+
+Schemas are declared per asset as `dagster/column_schema` definition metadata; the warehouse IO manager reports
+the declared schema with each materialisation (instead of pandas dtypes such as "object") and warns when the
+table written differs from it. Previews are computed by the IO manager from the frame it writes
+(`table_preview`), so asset bodies stay free of presentation code.
+"""
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+DATA_OWNERS = ["team:skillatlas-data"]
+OPS_OWNERS = ["team:skillatlas-ops"]
+
+
+def warehouse_kind() -> str:
+    """The warehouse backend of this deployment, as a Dagster kind: postgres when SKILLATLAS_WAREHOUSE_URL (or
+    SKILLATLAS_ENV=production) points at PostgreSQL, else the embedded sqlite."""
+    url = os.environ.get("SKILLATLAS_WAREHOUSE_URL", "")
+    if url.startswith("postgres") or os.environ.get("SKILLATLAS_ENV", "").strip().lower() == "production":
+        return "postgres"
+    return "sqlite"
+
+
+def table_kinds() -> set[str]:
+    """Kinds of a warehouse table asset: where it is stored, and that it is computed as a pandas frame."""
+    return {warehouse_kind(), "pandas"}
+
+
+def _col(name: str, type_: str, description: str, allowed: Sequence[str] | None = None, *,
+         nullable: bool = True, unique: bool = False) -> dg.TableColumn:
+    other = [f"one of: {', '.join(allowed)}"] if allowed else []
+    return dg.TableColumn(
+        name=name,
+        type=type_,
+        description=description,
+        constraints=dg.TableColumnConstraints(nullable=nullable, unique=unique, other=other),
+    )
+
+
+KINDS = ("course", "job")
+BATCH = _col("batch_id", "text", "Upload batch (partition key), e.g. b20261201-0001.", nullable=False)
+DOC = _col("doc_id", "text", "Document id: stable hash of the uploaded file's content.", nullable=False)
+SKILL = _col("skill_id", "text", "Taxonomy skill id: esco:<uuid> or onet:<slug>.", nullable=False)
+LABEL = _col("label", "text", "Preferred label of the skill.")
+SOC = _col("soc_code", "text", r"O\*NET-SOC occupation code, e.g. 29-1141.00.", nullable=False)
+
+SCHEMAS: dict[str, dg.TableSchema] = {
+    "skill_taxonomy": dg.TableSchema(columns=[
+        _col("skill_id", "text", "Stable skill id: esco:<uuid> or onet:<slug>.", nullable=False, unique=True),
+        LABEL,
+        _col("source", "text", r"Where the skill comes from: ESCO v1.1.1 or O\*NET technology skills.",
+             ["esco", "onet_tech"], nullable=False),
+        _col("aliases", "json text", "JSON list of normalised labels the extractor matches (includes the label)."),
+        _col("description", "text", "ESCO description (empty for most O\\*NET skills)."),
+        _col("esco_uri", "text", "ESCO concept URI (ESCO rows only)."),
+        _col("same_as", "text", r"For an O\*NET skill naming an ESCO skill: that ESCO skill id."),
+        _col("skill_type", "text", "ESCO skill type (ESCO rows only).", ["skill/competence", "knowledge"]),
+        _col("reuse_level", "text", "ESCO reuse level (ESCO rows only).",
+             ["transversal", "cross-sector", "sector-specific", "occupation-specific"]),
+        _col("hot_technology", "bool", r"O\*NET Hot Technology flag (O\*NET rows)."),
+    ]),
+    "onet_occupations": dg.TableSchema(columns=[
+        _col("soc_code", "text", r"O\*NET-SOC code, e.g. 29-1141.00.", nullable=False, unique=True),
+        _col("title", "text", "Occupation title.", nullable=False),
+        _col("description", "text", "Occupation description."),
+        _col("job_zone", "int", "Preparation needed, 1 (little) to 5 (extensive); null when not rated.",
+             ["1", "2", "3", "4", "5"]),
+        _col("alternate_titles", "text", "Up to 40 alternate titles joined with '; ' (used by search)."),
+    ]),
+    "onet_text_skills": dg.TableSchema(columns=[
+        SOC, SKILL,
+        _col("confidence", "float", "Best phrase-match confidence in the description and tasks, in [0.5, 1]."),
+    ]),
+    "document_text": dg.TableSchema(columns=[
+        BATCH, DOC,
+        _col("relpath", "text", "Path of the upload inside the inbox, e.g. jobs/nurse-042.pdf.", nullable=False),
+        _col("kind", "text", "Document kind, from the inbox folder.", KINDS, nullable=False),
+        _col("format", "text", "File format the text was parsed from.", ["pdf", "docx", "html", "txt"]),
+        _col("title", "text", "Title found in the document (else the file name)."),
+        _col("posted_date", "text", "Posting day of a job posting (ISO date), null when none was found."),
+        _col("sha256", "text", "SHA-256 of the uploaded bytes."),
+        _col("char_count", "int", "Characters of extracted text."),
+        _col("truncated", "bool", "True when the text was cut at the size limit."),
+        _col("text", "text", "Extracted plain text."),
+    ]),
+    "document_skills": dg.TableSchema(columns=[
+        BATCH, DOC,
+        _col("kind", "text", "Document kind.", KINDS, nullable=False),
+        SKILL, LABEL,
+        _col("confidence", "float", "Extraction confidence in [0, 1].", nullable=False),
+        _col("method", "text", "What found the skill.", ["phrase", "semantic", "llm"], nullable=False),
+        _col("evidence_start", "int", "Character offset where the evidence starts in document_text.text."),
+        _col("evidence_end", "int", "Character offset where the evidence ends (exclusive)."),
+        _col("evidence", "text", "The evidence text (at most 500 characters)."),
+        _col("extractor_version", "text", "Extractor and model version that produced the row."),
+    ]),
+    "soc_skill_map": dg.TableSchema(columns=[
+        SOC, SKILL, LABEL,
+        _col("weight", "float", "Importance of the skill for the occupation, in (0, 1].", nullable=False),
+        _col("source", "text", "Strongest source of the link.",
+             ["onet_tech", "esco_essential", "esco_optional", "onet_text", "soc_family"]),
+        _col("sources", "text", "All sources of the link, comma-separated."),
+        _col("hot_technology", "bool", r"O\*NET Hot Technology flag."),
+        _col("in_demand", "bool", r"O\*NET In Demand flag."),
+    ]),
+    "skill_merge_map": dg.TableSchema(columns=[
+        _col("skill_id", "text", "A skill merged into a cluster.", nullable=False),
+        _col("canonical_id", "text", "The cluster's canonical skill (the one scores use).", nullable=False),
+        _col("similarity", "float", "Cosine similarity to the canonical skill, in [threshold, 1]."),
+        _col("cluster_id", "text", "Cluster id."),
+        LABEL,
+        _col("canonical_label", "text", "Label of the canonical skill."),
+        _col("valid_from", "text", "When the merge was first made (ISO time)."),
+        _col("undone_at", "text", "When an operator undid the merge (undo_skill_merge_job); null while active."),
+    ]),
+    "course_occupation_scores": dg.TableSchema(columns=[
+        _col("course_id", "text", "Course document id (document_text.doc_id).", nullable=False),
+        _col("target_id", "text", r"O\*NET-SOC code of the occupation.", nullable=False),
+        _col("score", "float", "Alignment score in [0, 1] (IDF-weighted overlap blended with semantic).",
+             nullable=False),
+        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
+        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
+        _col("rank", "int", "Rank of the occupation for the course, 1 = best (top 200 kept)."),
+        _col("tier", "text", "A: score >= 0.20 and rank <= 10; B: score >= 0.12 and rank <= 50; else C.",
+             ["A", "B", "C"]),
+        _col("shared_skills", "text", "Shared skills that explain the score (labels, '; ')."),
+        _col("gap_skills", "text", "Skills the occupation needs that the course does not teach (labels, '; ')."),
+    ]),
+    "course_job_scores": dg.TableSchema(columns=[
+        _col("course_id", "text", "Course document id.", nullable=False),
+        _col("target_id", "text", "Job posting document id.", nullable=False),
+        _col("score", "float", "Alignment score in [0, 1].", nullable=False),
+        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
+        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
+        _col("rank", "int", "Rank of the posting for the course, 1 = best (top 200 kept)."),
+        _col("tier", "text", "A / B / C, as in course_occupation_scores.", ["A", "B", "C"]),
+        _col("shared_skills", "text", "Shared skills (labels, '; ')."),
+        _col("gap_skills", "text", "Skills the posting asks for that the course does not teach."),
+    ]),
+    "skill_demand_daily": dg.TableSchema(columns=[
+        _col("day", "text", "Posting day (ISO date; the partition key).", nullable=False),
+        SKILL, LABEL,
+        _col("postings", "int", "Job postings of the day that ask for the skill."),
+        _col("share", "float", "postings / postings of the day with any skill, in [0, 1]."),
+    ]),
+    "skill_demand_trends": dg.TableSchema(columns=[
+        _col("day", "text", "Day (ISO date).", nullable=False),
+        SKILL, LABEL,
+        _col("postings", "int", "Postings that day."),
+        _col("postings_7d", "int", "Postings in the trailing 7 days."),
+        _col("postings_30d", "int", "Postings in the trailing 30 days."),
+        _col("total_7d", "int", "All postings (with any skill) in the trailing 7 days."),
+        _col("total_30d", "int", "All postings in the trailing 30 days."),
+        _col("share_7d", "float", "postings_7d / total_7d."),
+        _col("share_30d", "float", "postings_30d / total_30d."),
+        _col("baseline_postings", "int", "Postings in the 7 days before the recent window."),
+        _col("baseline_total", "int", "All postings in that baseline window."),
+        _col("growth", "float", "log2 of the recent share over the baseline share (smoothed)."),
+        _col("rising", "bool", "Enough postings and growth >= log2(1.5)."),
+    ]),
+    "rising_vs_hot_technologies": dg.TableSchema(columns=[
+        _col("day", "text", "The day compared (latest day of the trends)."),
+        SKILL, LABEL,
+        _col("rising", "bool", "Rising in job postings on that day."),
+        _col("hot_technology", "bool", r"O\*NET Hot Technology flag."),
+        _col("in_demand", "bool", r"O\*NET In Demand flag."),
+        _col("growth", "float", "Growth (see skill_demand_trends)."),
+        _col("postings_recent", "int", "Postings in the recent window."),
+        _col("category", "text", "Rising and hot, rising only, or hot only.", ["both", "rising_only", "hot_only"]),
+    ]),
+    "pipeline_health": dg.TableSchema(columns=[
+        _col("window", "text", "Runs that ended in this window before as_of.", ["1h", "24h", "7d"]),
+        _col("job_name", "text", "Dagster job."),
+        _col("runs", "int", "Runs that ended in the window (any status)."),
+        _col("succeeded", "int", "Of those, SUCCESS."),
+        _col("failed", "int", "FAILURE after the run started (counted in the failure rate)."),
+        _col("canceled", "int", "CANCELED (an operator's decision; not in the failure rate)."),
+        _col("launch_failures", "int", "FAILURE before the run started (launch or run worker; not in the rate)."),
+        _col("failure_rate", "float", "failed / (succeeded + failed), in [0, 1]."),
+        _col("run_retries", "int", "Runs that were retries of another run (dagster/retry_number > 0)."),
+        _col("step_retries", "int", "Step attempts up for retry (RetryPolicy) in those runs."),
+        _col("p50_queue_wait_s", "float", "Median seconds from run creation to start."),
+        _col("p95_queue_wait_s", "float", "95th percentile of the queue wait, seconds."),
+        _col("p50_run_time_s", "float", "Median seconds from start to end."),
+        _col("p95_run_time_s", "float", "95th percentile of the run time, seconds."),
+        _col("queued", "int", "Runs of the job waiting now (QUEUED, NOT_STARTED, STARTING)."),
+        _col("running", "int", "Runs of the job running now."),
+        _col("oldest_queued_age_s", "float", "Seconds the oldest waiting run has waited."),
+        _col("oldest_running_age_s", "float", "Seconds the oldest running run has run (a stuck-run signal)."),
+        _col("as_of", "text", "When these figures were computed (ISO time, UTC)."),
+    ]),
+    "failed_items": dg.TableSchema(columns=[
+        _col("asset", "text", "Asset whose item failed.", ["document_text", "document_skills"]),
+        _col("partition", "text", "Upload batch of the item."),
+        _col("item", "text", "The failed document (inbox path)."),
+        _col("error_kind", "text", "Error class, e.g. invalid_format, no_extractable_text, file_not_found."),
+        _col("message", "text", "The error message (at most 2,000 characters)."),
+        _col("transient", "bool", "True when a retry may succeed (I/O, rate limit, timeout)."),
+        _col("attempts", "int", "Attempts so far (retry_failed_items_job adds one each)."),
+        _col("run_id", "text", "Run that recorded the failure."),
+        _col("failed_at", "text", "When (ISO time, UTC)."),
+        _col("run_url", "text", "Link to that run in the Dagster UI."),
+    ]),
+}
+
+
+def table_metadata(table: str, **extra: Any) -> dict[str, Any]:
+    """Definition metadata of a warehouse table asset: its column schema plus `extra`."""
+    return {"dagster/column_schema": SCHEMAS[table], **extra}
+
+
+# ------------------------------------------------------------------------------------------------ previews
+
+
+def _md_escape(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
+
+
+def top_skills_preview(skills: pd.DataFrame, per_batch: int = 10, batches: int = 3) -> str:
+    """The skills found in the most documents, per batch (at most `batches` batches)."""
+    if skills.empty:
+        return "_no skills found_"
+    parts = []
+    for batch_id, group in list(skills.groupby("batch_id", sort=True))[:batches]:
+        top = (
+            group.groupby(["skill_id", "label"])["doc_id"].nunique().sort_values(ascending=False).head(per_batch)
+        )
+        lines = [f"**{_md_escape(batch_id)}** ({group['doc_id'].nunique()} documents)", "",
+                 "| skill | documents |", "|---|---|"]
+        lines += [f"| {_md_escape(label)} | {count} |" for (_sid, label), count in top.items()]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def top_occupations_preview(scores: pd.DataFrame, courses: int = 5, per_course: int = 3) -> str:
+    """The best few occupations of the first few courses."""
+    if scores.empty:
+        return "_no scores_"
+    try:
+        from skillatlas.reference import load_onet_occupations
+
+        titles = dict(zip(*(load_onet_occupations()[c].astype(str) for c in ("soc_code", "title")), strict=True))
+    except Exception:  # noqa: BLE001 - a preview without titles is still a preview
+        titles = {}
+    lines = ["| course | occupation | score | tier |", "|---|---|---|---|"]
+    for course_id in sorted(scores["course_id"].unique())[:courses]:
+        best = scores[scores["course_id"] == course_id].sort_values(["score", "target_id"], ascending=[False, True])
+        for row in best.head(per_course).itertuples(index=False):
+            title = titles.get(str(row.target_id), "")
+            lines.append(
+                f"| {_md_escape(course_id)} | {_md_escape(row.target_id)} {_md_escape(title)} | "
+                f"{float(row.score):.3f} | {row.tier} |"
+            )
+    return "\n".join(lines)
+
+
+PREVIEWS = {
+    "document_skills": ("top_skills", top_skills_preview),
+    "course_occupation_scores": ("top_occupations", top_occupations_preview),
+}
+
+
+def table_preview(table: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """Markdown preview metadata for `table` (empty for tables without one)."""
+    if table not in PREVIEWS:
+        return {}
+    key, render = PREVIEWS[table]
+    return {key: dg.MetadataValue.md(render(frame))}
+
+
+def schema_differences(schema: dg.TableSchema, columns: Sequence[str]) -> Mapping[str, list[str]]:
+    declared = [c.name for c in schema.columns]
+    return {
+        "undeclared": [c for c in columns if c not in declared],
+        "missing": [c for c in declared if c not in columns],
+    }
