@@ -14,6 +14,17 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from skillatlas.llm.grounding import REVIEW_GREY_ZONE, REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED
+from skillatlas.scoring import TierPolicy
+
+_TIERS = TierPolicy()
+# The tier rule, written from the policy the scores use (one place to change it).
+TIER_RULE = (
+    f"A: score >= {_TIERS.a_min_score:.2f}, rank <= {_TIERS.a_max_rank}, skill overlap >= {_TIERS.a_min_overlap:.2f} "
+    f"and semantic >= {_TIERS.a_min_semantic:.2f}; B: score >= {_TIERS.b_min_score:.2f} and rank <= "
+    f"{_TIERS.b_max_rank}; else C."
+)
+
 DATA_OWNERS = ["team:skillatlas-data"]
 OPS_OWNERS = ["team:skillatlas-ops"]
 
@@ -127,8 +138,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
         _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
         _col("rank", "int", "Rank of the occupation for the course, 1 = best (top 200 kept)."),
-        _col("tier", "text", "A: score >= 0.20 and rank <= 10; B: score >= 0.12 and rank <= 50; else C.",
-             ["A", "B", "C"]),
+        _col("tier", "text", TIER_RULE, ["A", "B", "C"]),
         _col("shared_skills", "text", "Shared skills that explain the score (labels, '; ')."),
         _col("gap_skills", "text", "Skills the occupation needs that the course does not teach (labels, '; ')."),
     ]),
@@ -142,6 +152,35 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("tier", "text", "A / B / C, as in course_occupation_scores.", ["A", "B", "C"]),
         _col("shared_skills", "text", "Shared skills (labels, '; ')."),
         _col("gap_skills", "text", "Skills the posting asks for that the course does not teach."),
+    ]),
+    "job_occupation_scores": dg.TableSchema(columns=[
+        _col("job_id", "text", "Job posting document id (document_text.doc_id).", nullable=False),
+        _col("target_id", "text", r"O\*NET-SOC code of the occupation.", nullable=False),
+        _col("score", "float", "Alignment score in [0, 1], as in course_occupation_scores.", nullable=False),
+        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
+        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
+        _col("rank", "int", "Rank of the occupation for the posting, 1 = best (top 200 kept)."),
+        _col("tier", "text", "A / B / C, as in course_occupation_scores.", ["A", "B", "C"]),
+        _col("shared_skills", "text", "Shared skills that explain the score (labels, '; ')."),
+        _col("gap_skills", "text", "Skills the occupation needs that the posting does not ask for."),
+    ]),
+    "skills_review_queue": dg.TableSchema(columns=[
+        _col("review_id", "text", "Stable id of the entry (batch, document, reason, run).", nullable=False),
+        _col("batch_id", "text", "Upload batch of the document.", nullable=False),
+        _col("doc_id", "text", "Document id (document_text.doc_id).", nullable=False),
+        _col("item", "text", "The document's path in the inbox."),
+        _col("reason", "text", "Why a human must look: invalid model output, ungrounded skills, grey-zone confidence.",
+             [REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED, REVIEW_GREY_ZONE]),
+        _col("proposed_skills", "text", "Skills the model proposed (JSON: skill id, label, confidence, offsets)."),
+        _col("status", "text", "Review state; review_skills_job accepts or rejects.",
+             ["pending", "accepted", "rejected"]),
+        _col("run_id", "text", "Run that queued the entry."),
+        _col("run_url", "text", "Link to that run in the webserver."),
+        _col("extractor_version", "text", "Extractor version (model, prompt, taxonomy) that produced it."),
+        _col("created_at", "text", "When it was queued (UTC, ISO 8601)."),
+        _col("decided_at", "text", "When it was accepted or rejected."),
+        _col("decided_by", "text", "Who decided (run config of review_skills_job)."),
+        _col("note", "text", "The reviewer's note."),
     ]),
     "skill_demand_daily": dg.TableSchema(columns=[
         _col("day", "text", "Posting day (ISO date; the partition key).", nullable=False),

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.ledger import ItemFailure
 from resources.warehouse import WarehouseResource, delete_rows, dumps, utc_now_iso, write_frame
 from skillatlas.llm.report import DocRef, journal_of, outcome_report
@@ -95,7 +96,9 @@ def record_llm_outcomes(
 @dg.asset(
     group_name="documents",
     deps=["document_skills"],
-    kinds={"pandas"},
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
+    metadata=table_metadata(REVIEW_TABLE),
     tags={"skillatlas/queue": "reference"},
     automation_condition=dg.AutomationCondition.eager(),
 )

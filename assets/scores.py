@@ -221,7 +221,13 @@ def course_job_scores(
     return _score(context, courses, jobs, taxonomy, vectors)
 
 
-@dg.asset(group_name=SCORES_GROUP, kinds={"pandas"}, tags=SCORING_TAGS)
+@dg.asset(
+    group_name=SCORES_GROUP,
+    kinds=table_kinds(),
+    owners=DATA_OWNERS,
+    metadata=table_metadata("job_occupation_scores"),
+    tags=SCORING_TAGS,
+)
 def job_occupation_scores(
     context: dg.AssetExecutionContext,
     artifacts: ArtifactStore,
@@ -230,8 +236,8 @@ def job_occupation_scores(
     skill_merge_map: pd.DataFrame,
     skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Job posting -> occupation (SOC) alignment, the link that ties demand to occupations: for every job
-    posting (`job_id` = its doc_id), its top 200 O*NET occupations with score, tier, shared skills and gaps,
+    r"""Job posting -> occupation (SOC) alignment, the link that ties demand to occupations: for every job
+    posting (`job_id` = its doc_id), its top 200 O\*NET occupations with score, tier, shared skills and gaps,
     by the same method as course_occupation_scores."""
     taxonomy = decode_taxonomy(skill_taxonomy)
     vectors = load_taxonomy_vectors(artifacts, taxonomy)

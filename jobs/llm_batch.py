@@ -23,13 +23,14 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import Field
 
-from assets.documents import SKILL_COLUMNS, STEP_RETRY, skill_rows
+from assets.documents import SKILL_COLUMNS, STEP_RETRY
 from assets.ledger import ItemFailure, failures_frame
 from assets.llm_review import PENDING, REVIEW_TABLE, review_frame
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource, delete_rows, dumps, read_rows, utc_now_iso, write_frame
+from skillatlas.batches import skill_rows
 from skillatlas.llm.batch import TERMINAL_STATUSES, BatchClient, BatchRequest, build_requests, collect_results
 from skillatlas.llm.cascade import CascadeExtractor
 from skillatlas.llm.grounding import OutcomeJournal
