@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pandas as pd
 
+from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource, utc_now_iso
 from sensors.run_failures import RUN_FAILURES_TABLE
 
@@ -92,7 +93,9 @@ def find_stuck_runs(
         "(default 15; steps log every 10 documents) and records why in run_failures. Committed batches stay."
     ),
 )
-def stuck_run_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SkipReason:
+def stuck_run_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, notifier: NotifierResource
+) -> dg.SkipReason:
     limit = stuck_minutes()
     now = datetime.now(UTC).timestamp()
     stuck = find_stuck_runs(context.instance, limit, now)
@@ -114,4 +117,10 @@ def stuck_run_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
             "recorded_at": utc_now_iso(),
         }
         warehouse.replace_rows(RUN_FAILURES_TABLE, pd.DataFrame([record]), {"run_id": run.run_id})
+        # a cancelled run gets no run-failure notice: this is its notice, with the cause and the link
+        notifier.send(
+            f"skillatlas run stuck and cancelled: {run.job_name}",
+            {**record, "status": "stuck", "run_url": notifier.run_url(run.run_id)},
+            log=context.log,
+        )
     return dg.SkipReason(f"{len(stuck)} stuck document run(s) cancelled (limit {limit:g} min without progress)")

@@ -9,8 +9,17 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from resources.notifier import NotifierResource
 from sensors import stuck_runs
 from tests.conftest import make_resources
+
+SENT: list[tuple[str, dict[str, object]]] = []
+
+
+class RecordingNotifier(NotifierResource):
+    def send(self, title: str, payload: dict[str, object], log: object = None) -> None:
+        SENT.append((title, payload))
+
 
 RELEASE = threading.Event()
 STARTED = threading.Event()
@@ -50,7 +59,8 @@ def run_in_background(job: dg.JobDefinition, instance: dg.DagsterInstance) -> th
 def test_a_silent_document_run_is_cancelled_and_recorded(
     tmp_path: Path, small_inbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resources = make_resources(tmp_path / "data", small_inbox)
+    SENT.clear()
+    resources = make_resources(tmp_path / "data", small_inbox, notifier=RecordingNotifier(kind="log"))
     monkeypatch.setenv("SKILLATLAS_STUCK_MINUTES", "0.02")  # 1.2 s without an event
     with dg.instance_for_test() as instance:
         cancelled: list[str] = []
@@ -70,6 +80,9 @@ def test_a_silent_document_run_is_cancelled_and_recorded(
         failures = resources["warehouse"].read_table(stuck_runs.RUN_FAILURES_TABLE)
         assert failures["run_id"].tolist() == [run.run_id]
         assert failures["message"].iloc[0].startswith("stuck: no progress for")
+        (notice,) = SENT  # one notice: a cancelled run gets no run-failure notice otherwise
+        assert notice[0] == "skillatlas run stuck and cancelled: ingest_batch_job"
+        assert notice[1]["run_id"] == run.run_id and run.run_id in notice[1]["run_url"]
 
 
 def test_healthy_and_non_document_runs_are_left_alone(
