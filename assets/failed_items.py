@@ -1,8 +1,8 @@
 """Failed items in view: the open error ledger as an asset, with run links and a summary per batch.
 
 Rows come from `item_failures` (one per failed document, replaced when its batch is re-processed or the item is
-retried); recent failed runs come from `run_failures` (written by the run-failure sensor). The inbox sensor keeps
-no table of skipped inbox files (it logs them on its ticks), so there is nothing more to show here for them.
+retried); recent failed runs come from `run_failures` (written by the run-failure sensor); refused uploads (symlinks
+out of the inbox, FIFOs, oversized or unreadable files, ...) come from the inbox sensor's `skipped_uploads`.
 """
 
 import dagster as dg
@@ -12,6 +12,7 @@ from assets.catalog import OPS_OWNERS, SCHEMAS, table_kinds, table_metadata
 from assets.ledger import LEDGER_COLUMNS, LEDGER_TABLE
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource
+from sensors.inbox import SKIPPED_TABLE
 
 EXAMPLES_PER_KIND = 3
 BATCHES_SHOWN = 20
@@ -43,6 +44,19 @@ def batch_summary_markdown(ledger: pd.DataFrame, run_url: dict[str, str]) -> str
         parts.append(f"... and {len(order) - BATCHES_SHOWN} more batch(es): see the table failed_items")
     parts.append("Retry them with retry_failed_items_job (config run_ids or partitions).")
     return "\n\n".join(parts)
+
+
+def refused_uploads_markdown(skipped: pd.DataFrame) -> str:
+    """The latest refused inbox entries with their reason (each path and reason is recorded once)."""
+    if skipped.empty:
+        return "_no refused uploads_"
+    latest = skipped.sort_values("last_seen_at", ascending=False).head(RUN_FAILURES_SHOWN * 2)
+    lines = ["| last seen | path | reason |", "|---|---|---|"]
+    for r in latest.to_dict("records"):
+        lines.append(f"| {r.get('last_seen_at')} | {_md(r.get('relpath'))} | {_md(str(r.get('reason'))[:160])} |")
+    if len(skipped) > len(latest):
+        lines.append(f"| ... | {len(skipped) - len(latest)} more in table {SKIPPED_TABLE} | |")
+    return "\n".join(lines)
 
 
 def run_failures_markdown(failures: pd.DataFrame, notifier: NotifierResource) -> str:
@@ -78,11 +92,14 @@ def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg
     out = ledger.assign(run_url=ledger["run_id"].map(run_url))
     out = out[[c.name for c in SCHEMAS["failed_items"].columns if c.name in out.columns]]
     by_kind = out["error_kind"].value_counts().sort_index()
+    skipped = warehouse.read_table(SKIPPED_TABLE, columns=["relpath", "reason", "last_seen_at"])
     metadata: dict[str, object] = {
         "items_failed": len(out),
         "batches_with_failures": int(out["partition"].nunique()),
         **{f"items_failed_{kind}": int(count) for kind, count in by_kind.items()},
         "per_batch": dg.MetadataValue.md(batch_summary_markdown(out, run_url)),
+        "uploads_refused": len(skipped),
+        "refused_uploads": dg.MetadataValue.md(refused_uploads_markdown(skipped)),
         "recent_failed_runs": dg.MetadataValue.md(
             run_failures_markdown(warehouse.read_table("run_failures"), notifier)
         ),
