@@ -61,6 +61,22 @@ SKILL = _col("skill_id", "text", "Taxonomy skill id: esco:<uuid> or onet:<slug>.
 LABEL = _col("label", "text", "Preferred label of the skill.")
 SOC = _col("soc_code", "text", r"O\*NET-SOC occupation code, e.g. 29-1141.00.", nullable=False)
 
+def score_schema(source_col: str, source: str, target: str, target_desc: str) -> dg.TableSchema:
+    """The alignment score tables share one shape (`skillatlas.scoring.SCORE_COLUMNS`): source, target, score..."""
+    return dg.TableSchema(columns=[
+        _col(source_col, "text", f"{source} document id (document_text.doc_id).", nullable=False),
+        _col("target_id", "text", f"{target_desc}.", nullable=False),
+        _col("score", "float", "Alignment score in [0, 1] (IDF-weighted overlap blended with semantic).",
+             nullable=False),
+        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
+        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
+        _col("rank", "int", f"Rank of the {target} for the {source.lower()}, 1 = best (top 200 kept)."),
+        _col("tier", "text", TIER_RULE, ["A", "B", "C"]),
+        _col("shared_skills", "text", "Shared skills that explain the score (labels, '; ')."),
+        _col("gap_skills", "text", f"Skills the {target} needs that the {source.lower()} lacks (labels, '; ')."),
+    ])
+
+
 SCHEMAS: dict[str, dg.TableSchema] = {
     "skill_taxonomy": dg.TableSchema(columns=[
         _col("skill_id", "text", "Stable skill id: esco:<uuid> or onet:<slug>.", nullable=False, unique=True),
@@ -130,40 +146,9 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("valid_from", "text", "When the merge was first made (ISO time)."),
         _col("undone_at", "text", "When an operator undid the merge (undo_skill_merge_job); null while active."),
     ]),
-    "course_occupation_scores": dg.TableSchema(columns=[
-        _col("course_id", "text", "Course document id (document_text.doc_id).", nullable=False),
-        _col("target_id", "text", r"O\*NET-SOC code of the occupation.", nullable=False),
-        _col("score", "float", "Alignment score in [0, 1] (IDF-weighted overlap blended with semantic).",
-             nullable=False),
-        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
-        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
-        _col("rank", "int", "Rank of the occupation for the course, 1 = best (top 200 kept)."),
-        _col("tier", "text", TIER_RULE, ["A", "B", "C"]),
-        _col("shared_skills", "text", "Shared skills that explain the score (labels, '; ')."),
-        _col("gap_skills", "text", "Skills the occupation needs that the course does not teach (labels, '; ')."),
-    ]),
-    "course_job_scores": dg.TableSchema(columns=[
-        _col("course_id", "text", "Course document id.", nullable=False),
-        _col("target_id", "text", "Job posting document id.", nullable=False),
-        _col("score", "float", "Alignment score in [0, 1].", nullable=False),
-        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
-        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
-        _col("rank", "int", "Rank of the posting for the course, 1 = best (top 200 kept)."),
-        _col("tier", "text", "A / B / C, as in course_occupation_scores.", ["A", "B", "C"]),
-        _col("shared_skills", "text", "Shared skills (labels, '; ')."),
-        _col("gap_skills", "text", "Skills the posting asks for that the course does not teach."),
-    ]),
-    "job_occupation_scores": dg.TableSchema(columns=[
-        _col("job_id", "text", "Job posting document id (document_text.doc_id).", nullable=False),
-        _col("target_id", "text", r"O\*NET-SOC code of the occupation.", nullable=False),
-        _col("score", "float", "Alignment score in [0, 1], as in course_occupation_scores.", nullable=False),
-        _col("overlap_score", "float", "IDF-weighted skill overlap part, in [0, 1]."),
-        _col("semantic_score", "float", "Skill-embedding similarity part, in [0, 1]."),
-        _col("rank", "int", "Rank of the occupation for the posting, 1 = best (top 200 kept)."),
-        _col("tier", "text", "A / B / C, as in course_occupation_scores.", ["A", "B", "C"]),
-        _col("shared_skills", "text", "Shared skills that explain the score (labels, '; ')."),
-        _col("gap_skills", "text", "Skills the occupation needs that the posting does not ask for."),
-    ]),
+    "course_occupation_scores": score_schema("course_id", "Course", "occupation", r"O\*NET-SOC code of the occupation"),
+    "course_job_scores": score_schema("course_id", "Course", "posting", "Job posting document id"),
+    "job_occupation_scores": score_schema("job_id", "Job posting", "occupation", r"O\*NET-SOC code of the occupation"),
     "skills_review_queue": dg.TableSchema(columns=[
         _col("review_id", "text", "Stable id of the entry (batch, document, reason, run).", nullable=False),
         _col("batch_id", "text", "Upload batch of the document.", nullable=False),
