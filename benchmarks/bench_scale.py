@@ -367,6 +367,7 @@ def run_configuration(args: argparse.Namespace, workers: int, inbox: Path, data_
             "SKILLATLAS_BATCH_SIZE": str(args.batch_size),
             "SKILLATLAS_EXTRACTOR": "offline",
             "SKILLATLAS_SEMANTIC": "1" if args.semantic else "0",
+            "SKILLATLAS_INBOX_QUIET_SECONDS": "0",  # the documents were generated just now: register at once
             "SKILLATLAS_EXECUTOR": "celery",
             "SKILLATLAS_CELERY_BROKER": args.broker,
             "SKILLATLAS_CELERY_BACKEND": "rpc://",

@@ -97,6 +97,7 @@ def celery_cluster(
             "SKILLATLAS_WAREHOUSE_URL": warehouse_url,
             "SKILLATLAS_EXTRACTOR": "offline",
             "SKILLATLAS_SEMANTIC": "1" if semantic else "0",
+            "SKILLATLAS_INBOX_QUIET_SECONDS": "0",  # the inbox was written just now: register at the first tick
             "SKILLATLAS_EXECUTOR": "celery",
             "SKILLATLAS_CELERY_BROKER": broker,
             "SKILLATLAS_CELERY_BACKEND": "rpc://",
