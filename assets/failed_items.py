@@ -9,10 +9,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.catalog import OPS_OWNERS, SCHEMAS, table_kinds, table_metadata
-from assets.ledger import LEDGER_COLUMNS, LEDGER_TABLE
+from assets.ledger import LEDGER_COLUMNS, LEDGER_TABLE, SKIPPED_TABLE
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource
-from sensors.inbox import SKIPPED_TABLE
 
 EXAMPLES_PER_KIND = 3
 BATCHES_SHOWN = 20

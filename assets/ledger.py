@@ -15,6 +15,8 @@ from skillatlas.batches import ItemFailure  # noqa: F401 - the ledger's item typ
 
 LEDGER_TABLE = "item_failures"
 HISTORY_TABLE = "item_failure_history"
+# Inbox entries the sensor refused (symlink out of the inbox, FIFO, oversized, ...): one row per path and reason.
+SKIPPED_TABLE = "skipped_uploads"
 LEDGER_COLUMNS = [
     "asset", "partition", "item", "error_kind", "message", "transient", "attempts", "run_id", "failed_at",
 ]

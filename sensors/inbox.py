@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from assets.documents import MANIFEST_TABLE
+from assets.ledger import SKIPPED_TABLE
 from assets.partitions import upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso, write_frame
@@ -46,7 +47,6 @@ from skillatlas.inbox import (
 MANIFEST_COLUMNS = [
     "batch_id", "doc_id", "relpath", "kind", "sha256", "size_bytes", "mtime_ns", "registered_at",
 ]
-SKIPPED_TABLE = "skipped_uploads"
 SKIPPED_COLUMNS = [
     "relpath", "reason_kind", "reason", "size_bytes", "mtime_ns", "ctime_ns", "sha256", "first_seen_at",
     "last_seen_at",
