@@ -29,6 +29,12 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 PROGRESS_LINE = re.compile(r"^batch \S+: (\d+/\d+ documents|committed|already committed)")
 
 
@@ -170,10 +176,17 @@ def run_through_instance(defs: dg.Definitions, instance: dg.DagsterInstance, *, 
     ingest = [r for r in requests if r.partition_key is not None]
     with Daemon(daemon_log):
         try:
-            if ingest:
-                print(f"  ingesting {len(ingest)} upload batch(es), one run each", flush=True)
+            # Ingest runs already requested by the daemon's own inbox sensor (it may have registered the batches
+            # while reference data was being built) are waited for and shown too.
+            pending = [
+                run.run_id for run in instance.get_runs(dg.RunsFilter(job_name="ingest_batch_job", statuses=ACTIVE))
+            ]
+            launched.extend(pending)  # this session waits for them, so Ctrl-C cancels them too
+            if ingest or pending:
+                print(f"  ingesting {len(ingest) + len(pending)} upload batch(es), one run each", flush=True)
                 ok &= wait(
-                    [
+                    pending
+                    + [
                         submit(r.job_name or "ingest_batch_job", {**r.tags, "dagster/partition": str(r.partition_key)})
                         for r in ingest
                     ]
