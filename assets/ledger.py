@@ -7,10 +7,9 @@ item that now succeeds disappears from the open list); every row is also kept in
 
 from collections.abc import Sequence
 
-import dagster as dg
 import pandas as pd
 
-from resources.warehouse import WarehouseResource, utc_now_iso
+from resources.warehouse import utc_now_iso
 from skillatlas.batches import ItemFailure  # noqa: F401 - the ledger's item type, defined with the batch code
 
 LEDGER_TABLE = "item_failures"
@@ -39,20 +38,3 @@ def failures_frame(asset: str, run_id: str, failures: Sequence[ItemFailure]) -> 
         for f in failures
     ]
     return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
-
-
-def record_failures(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    asset: str,
-    partitions: Sequence[str],
-    failures: Sequence[ItemFailure],
-) -> None:
-    frame = failures_frame(asset, context.run.run_id, failures)
-    warehouse.replace_rows(LEDGER_TABLE, frame, {"asset": asset, "partition": list(partitions)})
-    if not frame.empty:
-        warehouse.append_rows(HISTORY_TABLE, frame)
-        for failure in failures[:20]:
-            context.log.warning(f"{asset}[{failure.partition}] {failure.item}: {failure.error_kind}: {failure.message}")
-        if len(failures) > 20:
-            context.log.warning(f"... and {len(failures) - 20} more item failures in table {LEDGER_TABLE}")
