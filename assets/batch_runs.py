@@ -30,9 +30,9 @@ from assets.catalog import table_preview
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
 from resources.warehouse import WarehouseResource, delete_rows, utc_now_iso, write_frame
-from skillatlas.batches import BatchResult
 from skillatlas.errors import ErrorKind, ItemError, classify_exception
-from skillatlas.validation import validate_partition_key
+from skillatlas.ingest.batches import BatchResult
+from skillatlas.ingest.validation import validate_partition_key
 
 COMMITS_TABLE = "batch_commits"
 FORCE_TAG = "skillatlas/force"

@@ -14,8 +14,8 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from skillatlas.llm.grounding import REVIEW_GREY_ZONE, REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED
-from skillatlas.scoring import TierPolicy
+from skillatlas.extract.llm.grounding import REVIEW_GREY_ZONE, REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED
+from skillatlas.score.alignment import TierPolicy
 
 _TIERS = TierPolicy()
 # The tier rule, written from the policy the scores use (one place to change it).
@@ -62,7 +62,7 @@ LABEL = _col("label", "text", "Preferred label of the skill.")
 SOC = _col("soc_code", "text", r"O\*NET-SOC occupation code, e.g. 29-1141.00.", nullable=False)
 
 def score_schema(source_col: str, source: str, target: str, target_desc: str) -> dg.TableSchema:
-    """The alignment score tables share one shape (`skillatlas.scoring.SCORE_COLUMNS`): source, target, score..."""
+    """The alignment score tables share one shape (`skillatlas.score.alignment.SCORE_COLUMNS`)."""
     return dg.TableSchema(columns=[
         _col(source_col, "text", f"{source} document id (document_text.doc_id).", nullable=False),
         _col("target_id", "text", f"{target_desc}.", nullable=False),
@@ -267,7 +267,7 @@ def top_occupations_preview(scores: pd.DataFrame, courses: int = 5, per_course: 
     if scores.empty:
         return "_no scores_"
     try:
-        from skillatlas.reference import load_onet_occupations
+        from skillatlas.reference.sources import load_onet_occupations
 
         titles = dict(zip(*(load_onet_occupations()[c].astype(str) for c in ("soc_code", "title")), strict=True))
     except Exception:  # noqa: BLE001 - a preview without titles is still a preview

@@ -60,7 +60,7 @@ def every_soc_code_mapped(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset="search_index", description="The index holds exactly one entry per source row.")
 def index_count_matches_sources(warehouse: WarehouseResource, artifacts: ArtifactStore) -> dg.AssetCheckResult:
-    from skillatlas.search_index import SearchIndex
+    from skillatlas.index.search import SearchIndex
 
     documents = _documents(warehouse)
     expected = {

@@ -17,7 +17,8 @@ from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
 from resources.settings import load_settings
 from resources.warehouse import WarehouseResource, utc_now_iso
-from skillatlas.batches import (
+from skillatlas.errors import ErrorKind, ItemError
+from skillatlas.ingest.batches import (
     PARSER_VERSION,
     BatchResult,
     Progress,
@@ -25,8 +26,7 @@ from skillatlas.batches import (
     extract_batch,
     parse_batch,
 )
-from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.parsing import parse_document
+from skillatlas.ingest.parsing import parse_document
 
 DOCUMENTS_GROUP = "documents"
 MANIFEST_TABLE = "upload_manifest"

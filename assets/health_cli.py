@@ -40,7 +40,7 @@ def cmd_health(args: argparse.Namespace, out: TextIO | None = None) -> int:
     import dagster as dg
 
     from assets.health import live_report
-    from skillatlas.health_cli import load_ledger, render, report_json
+    from skillatlas.cli.health import load_ledger, render, report_json
     from skillatlas.paths import default_warehouse_url
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from resources.warehouse import utc_now_iso
-from skillatlas.batches import ItemFailure  # noqa: F401 - the ledger's item type, defined with the batch code
+from skillatlas.ingest.batches import ItemFailure  # noqa: F401 - the ledger's item type, defined with the batch code
 
 LEDGER_TABLE = "item_failures"
 HISTORY_TABLE = "item_failure_history"

@@ -1,7 +1,7 @@
 """The LLM path's visible side: ledger rows for LLM failures, and the `skills_review_queue` for humans.
 
 `record_llm_outcomes` is called by extraction steps after their loop: it reads what the LLM extractor journalled
-per document (skillatlas.llm.report) and returns ledger rows (a document whose LLM call failed after its retries
+per document (skillatlas.extract.llm.report) and returns ledger rows (a document whose LLM call failed after its retries
 is a ledger row even when it kept offline skills) plus metadata, and writes review entries (invalid or
 ungrounded model output, confidence in the grey zone) to the `skills_review_queue` table. The
 `skills_review_queue` asset shows the open entries in the UI; `review_skills_job` accepts or rejects them.
@@ -18,7 +18,7 @@ import pandas as pd
 from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.ledger import ItemFailure
 from resources.warehouse import WarehouseResource, delete_rows, dumps, utc_now_iso, write_frame
-from skillatlas.llm.report import DocRef, journal_of, outcome_report
+from skillatlas.extract.llm.report import DocRef, journal_of, outcome_report
 
 REVIEW_TABLE = "skills_review_queue"
 REVIEW_COLUMNS = [

@@ -10,8 +10,8 @@ import pandas as pd
 from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from resources.artifacts import ArtifactStore
 from resources.warehouse import dumps
-from skillatlas import reference
-from skillatlas.taxonomy import build_taxonomy
+from skillatlas.reference import sources as reference
+from skillatlas.reference.taxonomy import build_taxonomy
 
 REFERENCE_GROUP = "reference"
 
@@ -54,8 +54,8 @@ def taxonomy_vectors(
     """MiniLM (int8 ONNX) embeddings of every taxonomy skill, row-aligned with `skill_taxonomy`, stored as an
     .npz next to the warehouse. Computed once and reused by every extraction run; the shipped cache in
     data/reference/ is used when its fingerprint (labels + model version) matches."""
-    from skillatlas.embeddings import MiniLMEmbedder
-    from skillatlas.extraction import embed_taxonomy
+    from skillatlas.extract.embeddings import MiniLMEmbedder
+    from skillatlas.extract.offline import embed_taxonomy
 
     taxonomy = decode_taxonomy(skill_taxonomy)
     vectors = np.asarray(embed_taxonomy(taxonomy, MiniLMEmbedder()), dtype=np.float32)

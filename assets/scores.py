@@ -10,9 +10,9 @@ from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.warehouse import WarehouseResource
-from skillatlas import reference
-from skillatlas.extraction import OfflineExtractor
-from skillatlas.scoring import alignment_scores
+from skillatlas.extract.offline import OfflineExtractor
+from skillatlas.reference import sources as reference
+from skillatlas.score.alignment import alignment_scores
 
 SCORES_GROUP = "scores"
 SCORING_TAGS = {"skillatlas/queue": "scoring"}
@@ -26,7 +26,7 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
     r"""Taxonomy skills phrase-matched in each O\*NET occupation's description and task statements:
     one row per (SOC code, skill) with the best match confidence. Reference-derived, so it is rebuilt with
     the taxonomy, not every night."""
-    from skillatlas.soc_map import extract_onet_text_skills
+    from skillatlas.reference.soc_map import extract_onet_text_skills
 
     phrase_only = OfflineExtractor(decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=0.5)
     extracted = extract_onet_text_skills(
@@ -47,7 +47,7 @@ def soc_skill_map(
     skills (with Hot Technology / In Demand flags), ESCO essential/optional skills through the ESCO→O\*NET
     crosswalk, and skills phrase-matched in the O\*NET description and task statements. `weight` in (0, 1]
     and `sources` say where each link comes from."""
-    from skillatlas.soc_map import build_soc_skill_map
+    from skillatlas.reference.soc_map import build_soc_skill_map
 
     taxonomy = decode_taxonomy(skill_taxonomy)
     occupations = reference.load_onet_occupations()
@@ -92,7 +92,7 @@ def skill_merge_map(
     canonical winner (ESCO over O\*NET, then more aliases, then the shorter label). One row per merged skill
     with its canonical id and similarity; `undone_at` keeps merges an operator reversed (undo_skill_merge_job),
     and the sweep keeps them reversed."""
-    from skillatlas.dedup import active_merges, find_near_duplicates
+    from skillatlas.reference.dedup import active_merges, find_near_duplicates
 
     if not 0.5 <= config.threshold <= 1.0:
         raise dg.Failure(f"threshold {config.threshold} is outside [0.5, 1.0]", allow_retries=False)
@@ -119,7 +119,7 @@ def skill_merge_map(
 
 def canonical(skills: pd.DataFrame, merge_map: pd.DataFrame) -> pd.DataFrame:
     """Skill rows rewritten to canonical ids; one row per (entity, skill) with the highest weight."""
-    from skillatlas.dedup import apply_merge_map
+    from skillatlas.reference.dedup import apply_merge_map
 
     merged = apply_merge_map(skills, merge_map) if len(merge_map) else skills
     return merged.groupby(["entity_id", "skill_id"], as_index=False)["weight"].max()

@@ -63,8 +63,8 @@ def search_index(
     r"""A tantivy BM25 index plus MiniLM vectors over every course, job posting, O\*NET occupation and taxonomy
     skill, rebuilt in a temporary folder and swapped in atomically, so searches never see a half-built index.
     Queried by `skillatlas search`."""
-    from skillatlas.embeddings import MiniLMEmbedder
-    from skillatlas.search_index import build_index
+    from skillatlas.extract.embeddings import MiniLMEmbedder
+    from skillatlas.index.search import build_index
 
     taxonomy = decode_taxonomy(skill_taxonomy)
     docs = index_documents(document_text, onet_occupations, taxonomy)

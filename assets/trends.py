@@ -6,7 +6,7 @@ import pandas as pd
 from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.partitions import DAY_BACKFILL_POLICY, posting_days
 from resources.warehouse import WarehouseResource
-from skillatlas import reference
+from skillatlas.reference import sources as reference
 
 TRENDS_GROUP = "trends"
 DAILY_COLUMNS = ["day", "skill_id", "label", "postings", "share"]
@@ -42,7 +42,7 @@ def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> p
 )
 def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
     """For each posting day: how many job postings asked for each skill, and the share of that day's postings."""
-    from skillatlas.trends import daily_skill_demand
+    from skillatlas.score.trends import daily_skill_demand
 
     window = context.partition_time_window
     days = pd.date_range(window.start.date(), window.end.date(), inclusive="left").strftime("%Y-%m-%d").tolist()
@@ -65,7 +65,7 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: pd.DataFrame) -> pd.DataFrame:
     """Per skill and day: postings in the trailing 7- and 30-day windows, their share of postings, a growth
     score (recent window against the one before) and a `rising` flag for skills with enough postings."""
-    from skillatlas.trends import rolling_trends
+    from skillatlas.score.trends import rolling_trends
 
     trends = rolling_trends(skill_demand_daily)
     metadata: dict[str, object] = {"rows": len(trends), "days": int(trends["day"].nunique()) if len(trends) else 0}
@@ -90,7 +90,7 @@ def rising_vs_hot_technologies(
     r"""Skills rising in job postings on the latest day set against O\*NET's Hot Technology and In Demand
     flags: category both / rising_only / hot_only, with growth and recent posting counts."""
     from assets.reference import decode_taxonomy
-    from skillatlas.trends import compare_hot_technologies
+    from skillatlas.score.trends import compare_hot_technologies
 
     comparison = compare_hot_technologies(
         skill_demand_trends, reference.load_onet_technology_skills(), decode_taxonomy(skill_taxonomy)

@@ -1,10 +1,10 @@
-"""Retiring superseded document versions (see skillatlas.versions): one transaction per ingest, called by
+"""Retiring superseded document versions (see skillatlas.ingest.versions): one transaction per ingest, called by
 document_text once the batch's own rows are decided."""
 
 from __future__ import annotations
 
 from resources.warehouse import WarehouseResource, delete_rows, read_rows, reflect_table, utc_now_iso, write_frame
-from skillatlas.versions import older_versions
+from skillatlas.ingest.versions import older_versions
 
 MANIFEST_TABLE = "upload_manifest"
 TEXT_TABLE = "document_text"

@@ -28,10 +28,10 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=2)
     args = ap.parse_args()
 
-    from skillatlas.embeddings import get_embedder
-    from skillatlas.extraction import OfflineExtractor, load_taxonomy_vectors, split_sentences
-    from skillatlas.span_eval import read_skillspan
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.evaluation.spans import read_skillspan
+    from skillatlas.extract.embeddings import get_embedder
+    from skillatlas.extract.offline import OfflineExtractor, load_taxonomy_vectors, split_sentences
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     docs = [p.text for p in read_skillspan(RAW_DATA / "job_postings_skillspan" / "dev.json", limit=args.n)]
     taxonomy = load_taxonomy()

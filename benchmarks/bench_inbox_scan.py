@@ -60,7 +60,7 @@ def main() -> None:
     from resources.warehouse import WarehouseResource, dispose_engines
     from sensors import inbox_sensor
     from sensors.inbox import MANIFEST_COLUMNS
-    from skillatlas.inbox import document_id, scan_inbox
+    from skillatlas.ingest.inbox import document_id, scan_inbox
 
     work = Path(tempfile.mkdtemp(prefix="bench_inbox_"))
     try:

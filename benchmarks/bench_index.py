@@ -23,8 +23,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from skillatlas import reference  # noqa: E402
-from skillatlas.search_index import SearchIndex, build_index  # noqa: E402
+from skillatlas.index.search import SearchIndex, build_index  # noqa: E402
+from skillatlas.reference import sources as reference  # noqa: E402
 
 
 def corpus(n_courses: int, n_jobs: int, rng: np.random.Generator) -> pd.DataFrame:

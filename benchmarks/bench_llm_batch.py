@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from jobs import llm_batch
     from resources.extractor import ExtractorResource
     from sensors.llm_batch import llm_batch_sensor
-    from skillatlas.llm import batch as batch_domain
+    from skillatlas.extract.llm import batch as batch_domain
     from tests.conftest import make_resources
     from tests.support.fake_openai import FakeOpenAIServer
 

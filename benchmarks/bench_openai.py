@@ -25,7 +25,7 @@ CANDIDATES = [("esco:python", "Python"), ("esco:sql", "SQL"), ("esco:git", "Git"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from skillatlas.llm import LLMConfig, OpenAIExtractor
+    from skillatlas.extract.llm import LLMConfig, OpenAIExtractor
     from tests.support.fake_openai import FakeOpenAIServer
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from skillatlas.parsing import parse_document  # noqa: E402
+from skillatlas.ingest.parsing import parse_document  # noqa: E402
 from tests.support.bad_files import GOOD_GENERATORS, make_good_pdf  # noqa: E402
 
 

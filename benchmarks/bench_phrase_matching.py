@@ -30,7 +30,7 @@ DEFAULT_SKILLSPAN = RAW_DATA / "job_postings_skillspan"
 
 
 def load_documents(skillspan: Path) -> list[str]:
-    from skillatlas.parsing import parse_document
+    from skillatlas.ingest.parsing import parse_document
 
     docs: list[str] = []
     for path in sorted(SAMPLE_INBOX.rglob("*")):
@@ -54,7 +54,7 @@ def stage_breakdown(extractor, docs: list[str]) -> dict[str, float]:
     """Microseconds per document of each stage, run one after the other on each document (so caches are as
     cold as inside ``extract``): tokenising, token -> automaton symbols, the Aho-Corasick walk, and the rest
     (rules, context, overlaps, confidence, one mention per skill)."""
-    from skillatlas.tokens import token_spans
+    from skillatlas.extract.tokens import token_spans
 
     matcher = extractor.matcher
     clock = time.process_time
@@ -83,8 +83,8 @@ def main() -> None:
     ap.add_argument("--skillspan", type=Path, default=DEFAULT_SKILLSPAN)
     args = ap.parse_args()
 
-    from skillatlas.extraction import OfflineExtractor
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.extract.offline import OfflineExtractor
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     docs = load_documents(args.skillspan)
     t0 = time.perf_counter()

@@ -61,7 +61,7 @@ ASSET_STEPS = ("document_text", "document_skills")
 
 def sentence_pools() -> dict[str, dict[str, list]]:
     """Sentences and text lengths of the sample corpus per kind (courses, jobs), parsed from every format."""
-    from skillatlas.parsing import parse_document
+    from skillatlas.ingest.parsing import parse_document
 
     pools: dict[str, dict[str, list]] = {}
     for kind in ("courses", "jobs"):

@@ -23,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from skillatlas.scoring import alignment_scores  # noqa: E402
+from skillatlas.score.alignment import alignment_scores  # noqa: E402
 
 
 def synth(

@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
 
-    from skillatlas.embeddings import MiniLMEmbedder
+    from skillatlas.extract.embeddings import MiniLMEmbedder
 
     sentences = load_sentences(args.n)
     emb = MiniLMEmbedder(threads=args.threads)
@@ -87,7 +87,7 @@ def main() -> None:
         pipe_rates.append(len(sentences) / (time.perf_counter() - t0))
     raw, pipe = max(raw_rates), max(pipe_rates)
 
-    from skillatlas.extraction import get_offline_extractor
+    from skillatlas.extract.offline import get_offline_extractor
 
     t0 = time.perf_counter()
     extractor = get_offline_extractor(semantic=True)

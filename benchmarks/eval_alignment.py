@@ -1,6 +1,6 @@
 """Non-circular alignment evaluation (O*NET task statements -> SOC), blend and tier calibration; JSON lines.
 
-See :mod:`skillatlas.alignment_eval`. Steps: extract skills from the task statements of ``--n`` SOC codes
+See :mod:`skillatlas.evaluation.alignment`. Steps: extract skills from the task statements of ``--n`` SOC codes
 (deterministic sample; ``--phrase-only`` skips MiniLM), score them against SOC profiles built without
 O*NET-text skills, with the old tier rule, the default one and several overlap/semantic blends; then, on the
 **tune** half only, pick the most precise tier-A rule (rank cap x overlap floor x semantic floor) that still
@@ -32,12 +32,12 @@ def main() -> None:
 
     import pandas as pd
 
-    from skillatlas import reference
-    from skillatlas.alignment_eval import evaluate_alignment, read_related_occupations, soc_part, task_documents
-    from skillatlas.extraction import OfflineExtractor, load_taxonomy_vectors
-    from skillatlas.scoring import TierPolicy
-    from skillatlas.soc_map import build_soc_skill_map
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.evaluation.alignment import evaluate_alignment, read_related_occupations, soc_part, task_documents
+    from skillatlas.extract.offline import OfflineExtractor, load_taxonomy_vectors
+    from skillatlas.reference import sources as reference
+    from skillatlas.reference.soc_map import build_soc_skill_map
+    from skillatlas.reference.taxonomy import load_taxonomy
+    from skillatlas.score.alignment import TierPolicy
 
     taxonomy = load_taxonomy()
     vectors = load_taxonomy_vectors(taxonomy)
@@ -60,7 +60,7 @@ def main() -> None:
         if args.phrase_only:
             ex = OfflineExtractor(taxonomy, min_confidence=0.5)
         else:
-            from skillatlas.embeddings import get_embedder
+            from skillatlas.extract.embeddings import get_embedder
 
             ex = OfflineExtractor(taxonomy, get_embedder(), vectors, min_confidence=0.5, max_span_tokens=2)
         rows = [(s, m.skill_id, float(m.confidence)) for s in socs for m in ex.extract(docs[s])]
@@ -88,7 +88,7 @@ def main() -> None:
         print(json.dumps({"setting": f"weights {w}/{1 - w:.2f}", **run((w, round(1.0 - w, 2)))}), flush=True)
     # the A rule: on the tune half only, the most precise (rank cap, overlap floor, semantic floor) that still
     # gives an A to >= 15 % of the queries
-    from skillatlas.alignment_eval import _acceptable
+    from skillatlas.evaluation.alignment import _acceptable
 
     q_tune = queries[queries["entity_id"].isin(parts["tune"])]
     _, sc = evaluate_alignment(q_tune, targets, related, skill_ids=skill_ids, vectors=vectors, top_k=10,

@@ -27,15 +27,15 @@ DEFAULT = [
 def main() -> None:
     import pandas as pd
 
-    from skillatlas import reference
-    from skillatlas.alignment_eval import entity_centroids
-    from skillatlas.embeddings import get_embedder
-    from skillatlas.extraction import OfflineExtractor, load_taxonomy_vectors
-    from skillatlas.parsing import parse_document
+    from skillatlas.evaluation.alignment import entity_centroids
+    from skillatlas.extract.embeddings import get_embedder
+    from skillatlas.extract.offline import OfflineExtractor, load_taxonomy_vectors
+    from skillatlas.ingest.parsing import parse_document
     from skillatlas.paths import SAMPLE_INBOX
-    from skillatlas.scoring import alignment_scores
-    from skillatlas.soc_map import build_soc_skill_map, extract_onet_text_skills
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.reference import sources as reference
+    from skillatlas.reference.soc_map import build_soc_skill_map, extract_onet_text_skills
+    from skillatlas.reference.taxonomy import load_taxonomy
+    from skillatlas.score.alignment import alignment_scores
 
     names = sys.argv[1:] or DEFAULT
     taxonomy = load_taxonomy()

@@ -48,10 +48,10 @@ def main() -> None:
     ap.add_argument("--structure-only", action="store_true", help="skip the run without the template mask")
     args = ap.parse_args()
 
-    from skillatlas.embeddings import get_embedder
-    from skillatlas.extraction import OfflineExtractor, load_taxonomy_vectors
-    from skillatlas.span_eval import evaluate_postings, read_skillspan
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.evaluation.spans import evaluate_postings, read_skillspan
+    from skillatlas.extract.embeddings import get_embedder
+    from skillatlas.extract.offline import OfflineExtractor, load_taxonomy_vectors
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     postings = read_skillspan(RAW_DATA / "job_postings_skillspan" / f"{args.split}.json", limit=args.limit)
     taxonomy = load_taxonomy()

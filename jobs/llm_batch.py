@@ -11,7 +11,7 @@
 Every phase is persisted in the warehouse table `llm_batch_jobs` (with the staged data in `llm_batch_*` tables),
 each phase change in the same transaction as the data it produced, so a crash anywhere resumes where it stopped:
 re-run the job with the same `job_key`. Uploads and batch creation are found again by name/metadata, so a crash
-between an API call and its bookkeeping does not duplicate them. The domain logic is `skillatlas.llm.batch`.
+between an API call and its bookkeeping does not duplicate them. The domain logic is `skillatlas.extract.llm.batch`.
 """
 
 import json
@@ -30,11 +30,11 @@ from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource, delete_rows, dumps, read_rows, utc_now_iso, write_frame
-from skillatlas.batches import skill_rows
-from skillatlas.llm.batch import TERMINAL_STATUSES, BatchClient, BatchRequest, build_requests, collect_results
-from skillatlas.llm.cascade import CascadeExtractor
-from skillatlas.llm.grounding import OutcomeJournal
-from skillatlas.llm.report import DocRef, outcome_report
+from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient, BatchRequest, build_requests, collect_results
+from skillatlas.extract.llm.cascade import CascadeExtractor
+from skillatlas.extract.llm.grounding import OutcomeJournal
+from skillatlas.extract.llm.report import DocRef, outcome_report
+from skillatlas.ingest.batches import skill_rows
 
 JOBS_TABLE = "llm_batch_jobs"
 REQUESTS_TABLE = "llm_batch_requests"
@@ -222,7 +222,7 @@ def stage_results(
     job: dict[str, Any], batch: Any | None,
 ) -> dict[str, Any]:
     """Download, validate, ground; stage the final rows, ledger rows and review entries (phase `staged`)."""
-    from skillatlas.extraction import SkillMention
+    from skillatlas.extract.offline import SkillMention
 
     key = job["job_key"]
     requests = [BatchRequest.from_row(r) for r in warehouse.read_table(REQUESTS_TABLE, {"job_key": key})

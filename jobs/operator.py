@@ -39,10 +39,10 @@ from resources.warehouse import (
     utc_now_iso,
     write_frame,
 )
-from skillatlas.batches import skill_rows, text_row
 from skillatlas.errors import ItemError, classify_exception
-from skillatlas.parsing import parse_document
-from skillatlas.validation import validate_partition_key
+from skillatlas.ingest.batches import skill_rows, text_row
+from skillatlas.ingest.parsing import parse_document
+from skillatlas.ingest.validation import validate_partition_key
 
 SKILLS_TABLE = "document_skills"
 TEXT_TABLE = "document_text"
@@ -543,7 +543,7 @@ def undo_skill_merge(
 ) -> dg.Output[None]:
     """Reverse one near-duplicate merge in `skill_merge_map` (history kept: rows are stamped `undone_at`);
     the next sweep keeps it reversed. Scores pick it up at their next rebuild."""
-    from skillatlas.dedup import undo_merge
+    from skillatlas.reference.dedup import undo_merge
 
     skill_id = config.skill_id.strip()
     if not skill_id:

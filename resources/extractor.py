@@ -70,8 +70,8 @@ class ExtractorResource(dg.ConfigurableResource):
     )
 
     def offline(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
-        from skillatlas.embeddings import MiniLMEmbedder
-        from skillatlas.extraction import OfflineExtractor
+        from skillatlas.extract.embeddings import MiniLMEmbedder
+        from skillatlas.extract.offline import OfflineExtractor
 
         key = f"offline:{taxonomy_fingerprint(taxonomy)}:{self.semantic}:{self.min_confidence}:{self.max_span_tokens}"
         with _LOCK:
@@ -87,7 +87,7 @@ class ExtractorResource(dg.ConfigurableResource):
             return _CACHE[key]
 
     def llm_config(self) -> Any:
-        from skillatlas.llm import DEFAULT_PROMPT_TEMPLATE, LLMConfig
+        from skillatlas.extract.llm import DEFAULT_PROMPT_TEMPLATE, LLMConfig
 
         return LLMConfig(
             model=self.openai_model,
@@ -109,7 +109,7 @@ class ExtractorResource(dg.ConfigurableResource):
 
     def candidates(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
         """The offline candidate retriever that also feeds the synchronous LLM path."""
-        from skillatlas import llm
+        from skillatlas.extract import llm
 
         return llm.OfflineCandidates(self.offline(taxonomy, vectors), taxonomy)
 
@@ -135,7 +135,7 @@ class ExtractorResource(dg.ConfigurableResource):
             raise dg.Failure(
                 f"extractor mode {self.mode!r} needs OPENAI_API_KEY in the environment", allow_retries=False
             )
-        from skillatlas import llm
+        from skillatlas.extract import llm
 
         cache = llm.LLMCache(Path(self.cache_dir or ".") / "llm_cache.sqlite")
         openai_extractor = llm.OpenAIExtractor(

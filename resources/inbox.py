@@ -7,12 +7,12 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from skillatlas.inbox import DEFAULT_QUIET_SECONDS
-from skillatlas.validation import validate_upload_name
+from skillatlas.ingest.inbox import DEFAULT_QUIET_SECONDS
+from skillatlas.ingest.validation import validate_upload_name
 
 
 class InboxResource(dg.ConfigurableResource):
-    """The upload inbox: `courses/` holds syllabi, `jobs/` job descriptions (formats: skillatlas.formats)."""
+    """The upload inbox: `courses/` holds syllabi, `jobs/` job descriptions (formats: skillatlas.ingest.formats)."""
 
     path: str = Field(description="Folder that receives uploads")
     max_file_bytes: int = Field(default=10_000_000, gt=0, description="Larger files are rejected, not parsed")

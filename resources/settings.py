@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillatlas import paths
-from skillatlas.inbox import DEFAULT_QUIET_SECONDS
+from skillatlas.ingest.inbox import DEFAULT_QUIET_SECONDS
 from skillatlas.paths import SAMPLE_INBOX
 
 ENVIRONMENTS = ("embedded", "production")

@@ -1,6 +1,6 @@
 """Inbox sensor: new uploads become batches (dynamic partitions), one ingest run per batch.
 
-Every tick compares the inbox with the manifest (skillatlas.inbox): nothing depends on a watermark, so a file
+Every tick compares the inbox with the manifest (skillatlas.ingest.inbox): nothing depends on a watermark, so a file
 copied with an old mtime is found like any other, and a tick over 100,000 registered files hashes nothing.
 
 Exactly-once registration, even if the sensor dies midway:
@@ -33,7 +33,7 @@ from assets.ledger import SKIPPED_TABLE
 from assets.partitions import upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso, write_frame
-from skillatlas.inbox import (
+from skillatlas.ingest.inbox import (
     Refusal,
     TickPlan,
     current_versions,

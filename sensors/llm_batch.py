@@ -5,7 +5,7 @@ import dagster as dg
 from jobs.llm_batch import JOBS_TABLE, llm_batch_collect_job, set_phase
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource
-from skillatlas.llm.batch import TERMINAL_STATUSES, BatchClient
+from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient
 
 
 @dg.sensor(

@@ -17,7 +17,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import skillatlas.inbox as inbox_domain
+import skillatlas.ingest.inbox as inbox_domain
 from assets import documents, reference, scores
 from assets.documents import MANIFEST_TABLE
 from assets.ledger import LEDGER_TABLE

@@ -74,11 +74,11 @@ def test_schemas_match_the_columns_the_code_writes() -> None:
     from assets.documents import SKILL_COLUMNS, TEXT_COLUMNS
     from assets.ledger import LEDGER_COLUMNS
     from assets.trends import DAILY_COLUMNS
-    from skillatlas.dedup import MERGE_MAP_COLUMNS
     from skillatlas.health import JOB_COLUMNS
-    from skillatlas.scoring import SCORE_COLUMNS
-    from skillatlas.soc_map import SOC_MAP_COLUMNS
-    from skillatlas.taxonomy import TAXONOMY_COLUMNS
+    from skillatlas.reference.dedup import MERGE_MAP_COLUMNS
+    from skillatlas.reference.soc_map import SOC_MAP_COLUMNS
+    from skillatlas.reference.taxonomy import TAXONOMY_COLUMNS
+    from skillatlas.score.alignment import SCORE_COLUMNS
 
     def names(table: str) -> list[str]:
         return [c.name for c in SCHEMAS[table].columns]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillatlas.dedup import (
+from skillatlas.reference.dedup import (
     MERGE_MAP_COLUMNS,
     active_merges,
     apply_merge_map,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skillatlas.embeddings import DIM, MiniLMEmbedder, get_embedder
+from skillatlas.extract.embeddings import DIM, MiniLMEmbedder, get_embedder
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,8 @@ def test_semantic_sanity(embedder: MiniLMEmbedder) -> None:
 
 
 def test_cached_taxonomy_vectors_match_fresh_embeddings(embedder: MiniLMEmbedder) -> None:
-    from skillatlas.extraction import default_vectors_path, embed_taxonomy, load_taxonomy_vectors
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.extract.offline import default_vectors_path, embed_taxonomy, load_taxonomy_vectors
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     assert default_vectors_path().is_file()
     assert default_vectors_path().stat().st_size < 12_000_000
@@ -54,8 +54,8 @@ def test_cached_taxonomy_vectors_match_fresh_embeddings(embedder: MiniLMEmbedder
 
 
 def test_stale_rows_are_recomputed(tmp_path, embedder: MiniLMEmbedder) -> None:
-    from skillatlas.extraction import load_taxonomy_vectors
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.extract.offline import load_taxonomy_vectors
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     tax = load_taxonomy().head(3).copy()
     path = tmp_path / "vec.npz"
@@ -71,8 +71,8 @@ def test_stale_rows_are_recomputed(tmp_path, embedder: MiniLMEmbedder) -> None:
 
 
 def test_small_taxonomy_does_not_touch_shipped_cache(embedder: MiniLMEmbedder) -> None:
-    from skillatlas.extraction import OfflineExtractor, default_vectors_path
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.extract.offline import OfflineExtractor, default_vectors_path
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     path = default_vectors_path()
     before = (path.stat().st_mtime_ns, path.stat().st_size)

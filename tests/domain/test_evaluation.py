@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from skillatlas.evaluation import (
+from skillatlas.evaluation.extraction import (
     GoldSentence,
     evaluate_extractor,
     evaluate_rankings,

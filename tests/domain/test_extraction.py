@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from skillatlas.extraction import OfflineExtractor, SkillMention, candidate_spans, get_offline_extractor
+from skillatlas.extract.offline import OfflineExtractor, SkillMention, candidate_spans, get_offline_extractor
 
 DOC = (
     "Senior Data Engineer\n"

@@ -1,4 +1,4 @@
-"""Pipeline health figures (skillatlas.health) and their text/JSON rendering (skillatlas.health_cli)."""
+"""Pipeline health figures (skillatlas.health) and their text/JSON rendering (skillatlas.cli.health)."""
 
 import io
 import math
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skillatlas.cli.health import render, report_json
 from skillatlas.health import JOB_COLUMNS, item_retries, job_health, overall, overall_percentiles, queue_health
-from skillatlas.health_cli import render, report_json
 
 NOW = 1_000_000.0
 H = 3600.0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from skillatlas import formats, parsing
-from skillatlas.inbox import (
+from skillatlas.ingest import formats, parsing
+from skillatlas.ingest.inbox import (
     Registered,
     batch_id_for,
     current_versions,
@@ -17,7 +17,7 @@ from skillatlas.inbox import (
     plan_tick,
     scan_inbox,
 )
-from skillatlas.versions import older_versions
+from skillatlas.ingest.versions import older_versions
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.extraction import SkillMention
-from skillatlas.llm import (
+from skillatlas.extract.llm import (
     CascadeExtractor,
     LLMCache,
     LLMConfig,
@@ -27,6 +26,7 @@ from skillatlas.llm import (
     build_extractor_from_env,
     chunk_text,
 )
+from skillatlas.extract.offline import SkillMention
 from tests.support.fake_openai import (
     FakeOpenAIServer,
     content,
@@ -329,15 +329,15 @@ def test_build_from_env_requires_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_build_from_env_openai_and_cascade(monkeypatch: pytest.MonkeyPatch, server: FakeOpenAIServer,
                                            tmp_path: Path) -> None:
-    import skillatlas.embeddings
-    import skillatlas.extraction
+    import skillatlas.extract.embeddings
+    import skillatlas.extract.offline
 
     class Offline(FakeOffline):  # keeps the test independent of the embedding model / phrase matcher
         def __init__(self, taxonomy: pd.DataFrame, embedder: Any = None, **kw: Any) -> None:
             super().__init__({})
 
-    monkeypatch.setattr(skillatlas.embeddings, "MiniLMEmbedder", lambda *a, **k: None)
-    monkeypatch.setattr(skillatlas.extraction, "OfflineExtractor", Offline)
+    monkeypatch.setattr(skillatlas.extract.embeddings, "MiniLMEmbedder", lambda *a, **k: None)
+    monkeypatch.setattr(skillatlas.extract.offline, "OfflineExtractor", Offline)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("SKILLATLAS_LLM_MODEL", "gpt-env")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from skillatlas import parsing
 from skillatlas.errors import ErrorKind, ItemError, classify_exception
-from skillatlas.parsing import (
+from skillatlas.ingest import parsing
+from skillatlas.ingest.parsing import (
     SUPPORTED_EXTENSIONS,
     ParsedDocument,
     content_sha256,

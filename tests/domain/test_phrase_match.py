@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillatlas.phrase_match import PhraseMatcher, classify_alias, normalise_phrase, tokenize
+from skillatlas.extract.phrase_match import PhraseMatcher, classify_alias, normalise_phrase, tokenize
 
 PAIRS = [
     ("java", "Java"),

@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from skillatlas import paths, reference
+from skillatlas import paths
+from skillatlas.reference import sources as reference
 
 
 def test_onet_occupations() -> None:

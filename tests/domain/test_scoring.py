@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillatlas.scoring import SCORE_COLUMNS, TierPolicy, alignment_scores, assign_tiers, compute_idf
+from skillatlas.score.alignment import SCORE_COLUMNS, TierPolicy, alignment_scores, assign_tiers, compute_idf
 
 
 def _skills(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -180,7 +180,7 @@ def test_empty_inputs_and_bad_args() -> None:
 def test_match_cli_reads_scores_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy import create_engine
 
-    from skillatlas import query_cli
+    from skillatlas.cli import query as query_cli
 
     courses = _skills([("doc-1", "a", 1), ("doc-1", "b", 1)])
     targets = _skills([("15-1252.00", "a", 1), ("15-1252.00", "b", 1), ("11-1011.00", "a", 1),

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillatlas import search_index
-from skillatlas.search_index import IndexNotFoundError, SearchIndex, build_index, query_tokens
+from skillatlas.index import search as search_index
+from skillatlas.index.search import IndexNotFoundError, SearchIndex, build_index, query_tokens
 
 
 def _docs() -> pd.DataFrame:
@@ -142,7 +142,7 @@ def test_missing_index_and_duplicates(tmp_path: Path) -> None:
 
 
 def test_search_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from skillatlas import query_cli
+    from skillatlas.cli import query as query_cli
 
     parser = argparse.ArgumentParser()
     query_cli.register(parser.add_subparsers(dest="cmd"))
@@ -163,7 +163,7 @@ def test_search_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_search_cli_labels_scores_and_checks_ranges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from skillatlas import query_cli
+    from skillatlas.cli import query as query_cli
 
     parser = argparse.ArgumentParser()
     query_cli.register(parser.add_subparsers(dest="cmd"))

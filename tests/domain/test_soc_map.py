@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from skillatlas.soc_map import SOC_MAP_COLUMNS, build_soc_skill_map, coverage_report, extract_onet_text_skills
+from skillatlas.reference.soc_map import SOC_MAP_COLUMNS, build_soc_skill_map, coverage_report, extract_onet_text_skills
 
 
 def _inputs() -> dict[str, pd.DataFrame]:

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillatlas.evaluation import GoldSentence, select_part, split_part
-from skillatlas.span_eval import _bio_spans, evaluate_postings, read_skillspan
+from skillatlas.evaluation.extraction import GoldSentence, select_part, split_part
+from skillatlas.evaluation.spans import _bio_spans, evaluate_postings, read_skillspan
 
 
 def _write(tmp_path: Path) -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from skillatlas.extraction import get_offline_extractor
-from skillatlas.structure import TemplateMask, template_regions
+from skillatlas.extract.offline import get_offline_extractor
+from skillatlas.extract.structure import TemplateMask, template_regions
 
 POSTING = (
     "Senior QA Engineer <ORGANIZATION>\n"
@@ -53,7 +53,7 @@ def test_content_is_kept() -> None:
 def test_mask_gaps() -> None:
     mask = TemplateMask([])
     assert mask.gaps(3, 9) == [(3, 9)]
-    from skillatlas.structure import Region
+    from skillatlas.extract.structure import Region
 
     mask = TemplateMask([Region(2, 4, "label"), Region(6, 8, "label"), Region(7, 12, "heading")])
     assert mask.gaps(0, 10) == [(0, 2), (4, 6)]

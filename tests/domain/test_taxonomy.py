@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from skillatlas.taxonomy import build_taxonomy, load_taxonomy, onet_slug, skill_id_for_esco_uri
+from skillatlas.reference.taxonomy import build_taxonomy, load_taxonomy, onet_slug, skill_id_for_esco_uri
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillatlas.text import fold_plural, normalise, split_sentences, tokens_with_offsets
+from skillatlas.extract.text import fold_plural, normalise, split_sentences, tokens_with_offsets
 
 
 def sentences(text: str) -> list[str]:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from skillatlas.tokens import UNKNOWN_SYMBOL, TokenSymbols, normalise_token, token_spans, tokenize
+from skillatlas.extract.tokens import UNKNOWN_SYMBOL, TokenSymbols, normalise_token, token_spans, tokenize
 
 TRICKY = ["C++", "C#", ".NET", "Node.js", "node_js", "_python", "python_", "e.g.", "i.e.,", "R.", "R,", "Go", "x++y",
           "😀Python😀", "Straße", "İstanbul", "ﬁnance", "Excel", "...", "a..b", "++x", "it's", "team’s", "’s", "’",

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillatlas.trends import (
+from skillatlas.score.trends import (
     DAILY_COLUMNS,
     compare_hot_technologies,
     daily_skill_demand,

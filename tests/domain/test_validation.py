@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from skillatlas.validation import validate_org_name, validate_partition_key, validate_upload_name
+from skillatlas.ingest.validation import validate_org_name, validate_partition_key, validate_upload_name
 
 
 # ------------------------------------------------------------------------------ partition keys

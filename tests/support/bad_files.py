@@ -1,7 +1,7 @@
 """Generators of hostile (and a few good) input files, for parsing tests and fault-injection tests.
 
 Every ``make_*`` function writes one file into ``directory`` and returns ``(path, expected)``:
-for the hostile files ``expected`` is the :class:`ErrorKind` that :func:`skillatlas.parsing.parse_document`
+for the hostile files ``expected`` is the :class:`ErrorKind` that :func:`skillatlas.ingest.parsing.parse_document`
 must raise (and :data:`EXPECTED_MESSAGE` holds a fragment of its message); for the good files it is the tuple
 of phrases the extracted text must contain. All generators are fast (well under a second) and write small
 files; the "huge" ones are sparse files or zip bombs.

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from skillatlas.formats import format_for, supported_list
-from skillatlas.validation import validate_partition_key, validate_upload_name
+from skillatlas.ingest.formats import format_for, supported_list
+from skillatlas.ingest.validation import validate_partition_key, validate_upload_name
 
 KIND_BY_FOLDER = {"courses": "course", "jobs": "job"}
 MAX_BATCH_SIZE = 100

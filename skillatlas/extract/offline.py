@@ -1,6 +1,6 @@
 """Offline skill extraction: dictionary phrase matching + MiniLM semantic matching (no network, no torch).
 
-Phrase matching (:class:`skillatlas.phrase_match.PhraseMatcher`) finds taxonomy labels and aliases on word
+Phrase matching (:class:`skillatlas.extract.phrase_match.PhraseMatcher`) finds taxonomy labels and aliases on word
 boundaries. Semantic matching embeds each sentence *and* its candidate spans (1-4 token windows that do not
 start or end with a stop word nor cross a comma/bracket) with all-MiniLM-L6-v2 and compares them with one
 prototype vector per skill::
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skillatlas.embeddings import DIM, MiniLMEmbedder
-from skillatlas.phrase_match import (
+from skillatlas.extract.embeddings import DIM, MiniLMEmbedder
+from skillatlas.extract.phrase_match import (
     STOP_WORDS,
     PhraseHit,
     PhraseMatcher,
@@ -41,8 +41,8 @@ from skillatlas.phrase_match import (
     normalise_token,
     tokenize,
 )
-from skillatlas.structure import TemplateMask, template_regions
-from skillatlas.taxonomy import _strip_parens, common_words
+from skillatlas.extract.structure import TemplateMask, template_regions
+from skillatlas.reference.taxonomy import _strip_parens, common_words
 
 __all__ = [
     "VECTOR_RECIPE",
@@ -97,9 +97,9 @@ _SPAN_BREAK = re.compile(r"[,;:()\[\]{}/|\"•]|\s[-–—]\s|\n")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence character spans (``skillatlas.text.split_sentences`` when available)."""
+    """Sentence character spans (``skillatlas.extract.text.split_sentences`` when available)."""
     try:
-        from skillatlas.text import split_sentences as _split
+        from skillatlas.extract.text import split_sentences as _split
     except ImportError:  # pragma: no cover - text.py ships with the package
         _split = None
     if _split is not None:
@@ -249,7 +249,7 @@ def load_taxonomy_vectors(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | Non
     the file is writable and ``taxonomy`` is not much smaller than the cached one. Raises ``RuntimeError``
     if rows are stale and no embedder is given.
     """
-    from skillatlas.embeddings import model_version as current_model_version
+    from skillatlas.extract.embeddings import model_version as current_model_version
 
     path = Path(path) if path is not None else default_vectors_path()
     version = embedder.model_version if embedder is not None else current_model_version()
@@ -525,7 +525,7 @@ class OfflineExtractor:
         """One mention per skill (its best evidence), ranked by confidence, at least ``min_confidence``;
         ``occurrences`` lists the offsets of every place the skill was found.
 
-        Template regions of the document (see :mod:`skillatlas.structure`) yield nothing, and
+        Template regions of the document (see :mod:`skillatlas.extract.structure`) yield nothing, and
         :meth:`_prune` keeps a small ranked set of skills per evidence span.
         """
         return self.group_occurrences(self.find_occurrences(text))
@@ -603,9 +603,9 @@ class OfflineExtractor:
 
 @lru_cache(maxsize=2)
 def get_offline_extractor(semantic: bool = True, min_confidence: float = 0.5) -> OfflineExtractor:
-    """Shared extractor over :func:`skillatlas.taxonomy.load_taxonomy` (semantic: cached taxonomy vectors)."""
-    from skillatlas.embeddings import get_embedder
-    from skillatlas.taxonomy import load_taxonomy
+    """Shared extractor over :func:`skillatlas.reference.taxonomy.load_taxonomy` (semantic: cached taxonomy vectors)."""
+    from skillatlas.extract.embeddings import get_embedder
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
     if not semantic:

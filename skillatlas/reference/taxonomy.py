@@ -9,7 +9,7 @@
   ``esco_uri`` (ESCO rows) and ``same_as`` (O*NET rows naming the same thing as an ESCO skill: that skill id).
 * extra columns ``skill_type`` and ``reuse_level`` (ESCO; None for O*NET) and ``hot_technology`` (O*NET).
 
-Aliases are compared in normalised form (:func:`skillatlas.phrase_match.normalise_phrase`: casefold, unified
+Aliases are compared in normalised form (:func:`skillatlas.extract.phrase_match.normalise_phrase`: casefold, unified
 punctuation, simple plural stripping), the same normalisation the phrase matcher uses.
 """
 
@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from skillatlas.phrase_match import AMBIGUOUS_WORDS, STOP_WORDS, normalise_phrase, tokenize
+from skillatlas.extract.phrase_match import AMBIGUOUS_WORDS, STOP_WORDS, normalise_phrase, tokenize
 
 __all__ = [
     "TAXONOMY_COLUMNS",
@@ -240,6 +240,6 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
 @lru_cache(maxsize=1)
 def load_taxonomy() -> pd.DataFrame:
     """The taxonomy built from the shipped reference data (cached; treat as read-only)."""
-    from skillatlas.reference import load_esco_skills, load_onet_technology_skills
+    from skillatlas.reference.sources import load_esco_skills, load_onet_technology_skills
 
     return build_taxonomy(load_esco_skills(), load_onet_technology_skills())

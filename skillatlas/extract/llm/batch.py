@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.llm.config import LLMConfig, LLMStats
-from skillatlas.llm.grounding import DocOutcome, ground_items
-from skillatlas.llm.openai_extractor import (
+from skillatlas.extract.llm.config import LLMConfig, LLMStats
+from skillatlas.extract.llm.grounding import DocOutcome, ground_items
+from skillatlas.extract.llm.openai_extractor import (
     _response_format,
     apply_records,
     build_messages,
@@ -37,7 +37,7 @@ from skillatlas.llm.openai_extractor import (
 )
 
 if TYPE_CHECKING:
-    from skillatlas.extraction import SkillMention
+    from skillatlas.extract.offline import SkillMention
 
 __all__ = [
     "BATCH_ENDPOINT",

@@ -1,14 +1,14 @@
 """Dictionary phrase matching of skill labels and aliases (pyahocorasick).
 
-Matching happens on *tokens* (see :mod:`skillatlas.tokens`: ``C++``, ``C#``, ``.NET``, ``Node.js`` stay one
+Matching happens on *tokens* (see :mod:`skillatlas.extract.tokens`: ``C++``, ``C#``, ``.NET``, ``Node.js`` stay one
 token), each normalised (casefold, unified apostrophes, simple plural stripping). Every distinct normalised
 alias token gets a two-character symbol, an alias becomes the string of its tokens' symbols, and a document
 becomes two symbols per token (tokens in no alias get a separator symbol); an Aho-Corasick automaton over
 those strings finds every alias whose tokens appear as a contiguous token run. This guarantees word
 boundaries ("Java" is not found inside "JavaScript"), a hit's end is a token index, and hits map back to
 character offsets of the original text. A 4,000 character document is ~1,200 automaton steps, and the
-per-token work is C-level: :func:`~skillatlas.tokens.token_spans` tokenises without a regex pass over the text,
-and :class:`~skillatlas.tokens.TokenSymbols` maps a surface token to its symbols with one dict lookup.
+per-token work is C-level: :func:`~skillatlas.extract.tokens.token_spans` tokenises without a regex pass over the text,
+and :class:`~skillatlas.extract.tokens.TokenSymbols` maps a surface token to its symbols with one dict lookup.
 
 Ambiguous aliases (short names and names that are ordinary English words, e.g. ``R``, ``C``, ``Go``,
 ``Excel``, ``Word``, ``Access``, ``Chef``, ``lead``) get a :class:`AliasRule`:
@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from skillatlas.tokens import TokenSymbols, normalise_token, token_spans, tokenize
+from skillatlas.extract.tokens import TokenSymbols, normalise_token, token_spans, tokenize
 
 __all__ = [
     "AMBIGUOUS_WORDS",

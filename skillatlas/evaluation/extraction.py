@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from skillatlas.cli_args import bounded_int
+from skillatlas.cli.args import bounded_int
 
 __all__ = [
     "EvalResult",
@@ -183,24 +183,24 @@ class ExtractorUnavailable(RuntimeError):
 
 
 def _build_extractor(kind: str, max_span_tokens: int | None = None, *, semantic: bool = True) -> Any:
-    from skillatlas.extraction import MAX_SPAN_TOKENS, OfflineExtractor, get_offline_extractor
+    from skillatlas.extract.offline import MAX_SPAN_TOKENS, OfflineExtractor, get_offline_extractor
 
     if kind == "offline":
         if not semantic:
             return get_offline_extractor(semantic=False)
         if max_span_tokens is None or max_span_tokens == MAX_SPAN_TOKENS:
             return get_offline_extractor(semantic=True)
-        from skillatlas.embeddings import get_embedder
-        from skillatlas.taxonomy import load_taxonomy
+        from skillatlas.extract.embeddings import get_embedder
+        from skillatlas.reference.taxonomy import load_taxonomy
 
         return OfflineExtractor(load_taxonomy(), get_embedder(), max_span_tokens=max_span_tokens)
     try:
-        from skillatlas.llm import build_extractor_from_env
+        from skillatlas.extract.llm import build_extractor_from_env
     except ImportError as exc:
         raise ExtractorUnavailable(
-            f"--extractor {kind} needs skillatlas.llm.build_extractor_from_env, which is not available "
+            f"--extractor {kind} needs skillatlas.extract.llm.build_extractor_from_env, which is not available "
             f"({exc}); use --extractor offline") from exc
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     try:
         # the API key is checked before anything expensive is loaded
@@ -215,13 +215,13 @@ class _LazyOffline:
     """Stands in for the shared offline extractor until first use (so a missing API key fails fast)."""
 
     def __getattr__(self, name: str) -> Any:
-        from skillatlas.extraction import get_offline_extractor
+        from skillatlas.extract.offline import get_offline_extractor
 
         return getattr(get_offline_extractor(semantic=True), name)
 
 
 def _cmd_eval_extraction(args: argparse.Namespace) -> int:
-    from skillatlas.taxonomy import load_taxonomy
+    from skillatlas.reference.taxonomy import load_taxonomy
 
     path = Path(args.file)
     if not path.is_file():

@@ -13,24 +13,24 @@ Public API (see docs in each module)::
     build_extractor_from_env(kind, taxonomy=None)
 """
 
-from skillatlas.llm.cache import LLMCache, cache_key
-from skillatlas.llm.cascade import (
+from skillatlas.extract.llm.cache import LLMCache, cache_key
+from skillatlas.extract.llm.cascade import (
     CascadeExtractor,
     MissingAPIKeyError,
     OfflineCandidates,
     build_extractor_from_env,
     default_cache_path,
 )
-from skillatlas.llm.config import DEFAULT_PROMPT_TEMPLATE, SYSTEM_GUARD, LLMConfig, LLMStats
-from skillatlas.llm.grounding import DocOutcome, OutcomeJournal, ground_items, locate
-from skillatlas.llm.openai_extractor import (
+from skillatlas.extract.llm.config import DEFAULT_PROMPT_TEMPLATE, SYSTEM_GUARD, LLMConfig, LLMStats
+from skillatlas.extract.llm.grounding import DocOutcome, OutcomeJournal, ground_items, locate
+from skillatlas.extract.llm.openai_extractor import (
     RESPONSE_SCHEMA,
     CandidateFn,
     OpenAIExtractor,
     build_messages,
     chunk_text,
 )
-from skillatlas.llm.ratelimit import RateLimiter, estimate_tokens
+from skillatlas.extract.llm.ratelimit import RateLimiter, estimate_tokens
 
 __all__ = [
     "DEFAULT_PROMPT_TEMPLATE",

@@ -18,7 +18,7 @@ Tiers (see :class:`TierPolicy`) combine an absolute floor, a rank cap and, for *
 **B** = score >= 0.12 and rank <= 50; otherwise **C**. Why the evidence floors: the centroid similarity of two
 skill sets is ~0.7-0.9 for almost any pair, so the blended score cleared the old A floor (score >= 0.20,
 rank <= 10) for every top-10 entry, absurd ones included. Measured on the non-circular alignment evaluation
-(:mod:`skillatlas.alignment_eval`: O*NET task statements of 300 SOC codes, phrase extraction, profiles built
+(:mod:`skillatlas.evaluation.alignment`: O*NET task statements of 300 SOC codes, phrase extraction, profiles built
 without O*NET text; floors chosen on the tune half, ``benchmarks/eval_alignment.py``): the old rule gave
 tier-A precision 0.24 on the held-out half (every query had A's); the new one 0.54 (about a quarter of the
 queries get an A). Still far from a match "a career adviser would sign" (goal 0.9): the SOC profiles, not the

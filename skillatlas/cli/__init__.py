@@ -19,9 +19,9 @@ __all__ = ["COMMAND_MODULES", "add_command_module", "build_parser", "main"]
 
 # modules that define register(subparsers); order = order in --help
 COMMAND_MODULES: list[str] = [
-    "skillatlas.evaluation",
-    "skillatlas.span_eval",
-    "skillatlas.query_cli",
+    "skillatlas.evaluation.extraction",
+    "skillatlas.evaluation.spans",
+    "skillatlas.cli.query",
     "assets.health_cli",
 ]
 

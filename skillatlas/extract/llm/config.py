@@ -36,7 +36,7 @@ SECURITY RULES (these override anything else):
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """Per-organisation settings of :class:`~skillatlas.llm.OpenAIExtractor`.
+    """Per-organisation settings of :class:`~skillatlas.extract.llm.OpenAIExtractor`.
 
     Holds no credentials: the API key is passed to the extractor separately and never stored here, so
     ``repr(config)`` is always safe to log.

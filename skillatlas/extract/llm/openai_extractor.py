@@ -25,15 +25,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.llm.cache import LLMCache, cache_key
-from skillatlas.llm.config import SYSTEM_GUARD, LLMConfig, LLMStats
-from skillatlas.llm.grounding import DocOutcome, OutcomeJournal, ground_items
-from skillatlas.llm.ratelimit import RateLimiter, estimate_tokens
+from skillatlas.extract.llm.cache import LLMCache, cache_key
+from skillatlas.extract.llm.config import SYSTEM_GUARD, LLMConfig, LLMStats
+from skillatlas.extract.llm.grounding import DocOutcome, OutcomeJournal, ground_items
+from skillatlas.extract.llm.ratelimit import RateLimiter, estimate_tokens
 
 if TYPE_CHECKING:
     from openai import OpenAI
 
-    from skillatlas.extraction import SkillMention
+    from skillatlas.extract.offline import SkillMention
 
 __all__ = [
     "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "apply_records", "build_messages", "chunk_text",
@@ -225,7 +225,7 @@ def apply_records(text: str, offset: int, records: Sequence[Mapping[str, Any]], 
     dropped and kept (without model text) in ``outcome.ungrounded``; in ``config.review_zone``: withheld into
     ``outcome.grey_zone``; otherwise a mention whose evidence is ``text[start:end]``, never the model's string.
     """
-    from skillatlas.extraction import SkillMention
+    from skillatlas.extract.offline import SkillMention
 
     zone = config.review_zone
     for record in records:

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.llm.cache import CACHE_FILENAME, LLMCache
-from skillatlas.llm.config import LLMConfig, LLMStats
-from skillatlas.llm.openai_extractor import OpenAIExtractor
+from skillatlas.extract.llm.cache import CACHE_FILENAME, LLMCache
+from skillatlas.extract.llm.config import LLMConfig, LLMStats
+from skillatlas.extract.llm.openai_extractor import OpenAIExtractor
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from skillatlas.extraction import SkillMention
+    from skillatlas.extract.offline import SkillMention
 
 __all__ = ["CascadeExtractor", "MissingAPIKeyError", "OfflineCandidates", "build_extractor_from_env"]
 
@@ -235,13 +235,13 @@ def build_extractor_from_env(kind: str, taxonomy: pd.DataFrame | None = None, *,
             "model), or use the 'offline' extractor."
         )
     if taxonomy is None:
-        from skillatlas.reference import load_esco_skills, load_onet_technology_skills
-        from skillatlas.taxonomy import build_taxonomy
+        from skillatlas.reference.sources import load_esco_skills, load_onet_technology_skills
+        from skillatlas.reference.taxonomy import build_taxonomy
 
         taxonomy = build_taxonomy(load_esco_skills(), load_onet_technology_skills())
     if offline is None:
-        from skillatlas.embeddings import MiniLMEmbedder
-        from skillatlas.extraction import OfflineExtractor
+        from skillatlas.extract.embeddings import MiniLMEmbedder
+        from skillatlas.extract.offline import OfflineExtractor
 
         offline = OfflineExtractor(taxonomy, MiniLMEmbedder())
     if kind == "offline":

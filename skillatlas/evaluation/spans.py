@@ -183,7 +183,7 @@ def evaluate_postings(extractor: Any, postings: Sequence[Posting], *, occurrence
 
 # ---------------------------------------------------------------------------------------------------- CLI
 def _cmd_eval_spans(args: argparse.Namespace) -> int:
-    from skillatlas.evaluation import ExtractorUnavailable, _build_extractor
+    from skillatlas.evaluation.extraction import ExtractorUnavailable, _build_extractor
 
     path = Path(args.file)
     if not path.is_file():

@@ -1,7 +1,7 @@
 """Non-circular evaluation of text -> occupation (SOC) alignment scores.
 
 Query: the O*NET task statements of one SOC code, run through the extractor like a syllabus or a job
-posting. Targets: every SOC profile of :func:`skillatlas.soc_map.build_soc_skill_map` built **without** the
+posting. Targets: every SOC profile of :func:`skillatlas.reference.soc_map.build_soc_skill_map` built **without** the
 skills extracted from O*NET text (``extracted=None``), so no profile contains what the extractor read in
 the query - the profiles come from O*NET technology skills and ESCO occupation relations only.
 
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skillatlas.scoring import TierPolicy, alignment_scores
+from skillatlas.score.alignment import TierPolicy, alignment_scores
 
 __all__ = ["AlignmentMetrics", "entity_centroids", "evaluate_alignment", "read_related_occupations",
            "soc_part", "task_documents"]

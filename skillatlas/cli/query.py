@@ -2,7 +2,7 @@
 
 Wire-up (cli.py)::
 
-    from skillatlas import query_cli
+    from skillatlas.cli import query as query_cli
     query_cli.register(subparsers)          # adds "search" and "match"
     args = parser.parse_args(); return args.func(args)   # handlers return an exit code
 
@@ -10,7 +10,7 @@ Locations:
 * search index: env ``SKILLATLAS_INDEX_DIR`` (default ``<repo>/.dagster/search_index``)
 * warehouse: env ``SKILLATLAS_WAREHOUSE_URL`` (SQLAlchemy URL, default
   ``sqlite:///<repo>/.dagster/warehouse.sqlite``), table ``course_occupation_scores`` with the columns of
-  :func:`skillatlas.scoring.alignment_scores` (``course_id`` holds document ids).
+  :func:`skillatlas.score.alignment.alignment_scores` (``course_id`` holds document ids).
 
 Exit codes: 0 ok (including "no results"), 1 missing index / table / course, 2 bad arguments.
 """
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from skillatlas.cli_args import bounded_int
-from skillatlas.search_index import KINDS, MAX_LIMIT, IndexNotFoundError, SearchIndex
+from skillatlas.cli.args import bounded_int
+from skillatlas.index.search import KINDS, MAX_LIMIT, IndexNotFoundError, SearchIndex
 
 __all__ = [
     "SCORES_TABLE",
@@ -105,7 +105,7 @@ def _embed_query(query: str, dim: int | None) -> Any:
     if dim is None:
         return None
     try:
-        from skillatlas.embeddings import MiniLMEmbedder
+        from skillatlas.extract.embeddings import MiniLMEmbedder
 
         vec = MiniLMEmbedder().encode([query])[0]
     except Exception as exc:  # model unavailable: degrade to BM25
@@ -194,7 +194,7 @@ def fetch_matches(url: str, course_id: str, limit: int = 10) -> list[dict[str, A
 
 def _occupation_titles(codes: Sequence[str]) -> dict[str, str]:
     try:
-        from skillatlas.reference import load_onet_occupations
+        from skillatlas.reference.sources import load_onet_occupations
 
         occ = load_onet_occupations()
         titles = dict(zip(occ["soc_code"].astype(str), occ["title"].astype(str), strict=True))

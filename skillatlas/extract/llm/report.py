@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from skillatlas.llm.grounding import DocOutcome, OutcomeJournal
+from skillatlas.extract.llm.grounding import DocOutcome, OutcomeJournal
 
 __all__ = ["DocRef", "OutcomeReport", "journal_of", "outcome_report", "review_id"]
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.formats import FORMAT_BY_EXTENSION, SUPPORTED_EXTENSIONS, supported_list
+from skillatlas.ingest.formats import FORMAT_BY_EXTENSION, SUPPORTED_EXTENSIONS, supported_list
 
 __all__ = [
     "DOCX_MAX_UNCOMPRESSED",
@@ -55,7 +55,7 @@ __all__ = [
     "parse_document",
 ]
 
-# The one format registry (skillatlas.formats) is shared with the inbox scan, so the lists cannot drift.
+# The one format registry (skillatlas.ingest.formats) is shared with the inbox scan, so the lists cannot drift.
 _EXT_FORMAT = FORMAT_BY_EXTENSION
 
 PDF_MAX_PAGES = 500

@@ -1,0 +1,1 @@
+"""Quality evaluation: extraction (Decorte), spans (SkillSpan) and occupation alignment."""

@@ -1,0 +1,1 @@
+"""Skill extraction: text, tokens, phrase matching, embeddings, structure, offline and LLM extractors."""

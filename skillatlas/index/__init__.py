@@ -1,0 +1,1 @@
+"""Search index over courses, job postings, occupations and skills."""

@@ -1,0 +1,1 @@
+"""Ingest: the upload inbox, formats, parsing, document versions and per-batch processing."""

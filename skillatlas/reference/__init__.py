@@ -1,0 +1,1 @@
+"""Reference data: ESCO / O*NET loaders, the skills taxonomy, the SOC -> skills map, canonical skills."""

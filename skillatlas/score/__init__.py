@@ -1,0 +1,1 @@
+"""Scores: course/job -> occupation alignment with tiers, and skill demand trends."""
