@@ -127,7 +127,7 @@ def test_zip_that_is_not_docx(tmp_path: Path) -> None:
 
 def test_pdf_page_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, _ = bad_files.make_good_pdf(tmp_path, pages=4)
-    monkeypatch.setattr(parsing, "PDF_MAX_PAGES", 2)
+    monkeypatch.setattr(parsing.pdf, "PDF_MAX_PAGES", 2)
     doc = parse_document(path)
     assert doc.page_count == 4
     assert doc.truncated is True
@@ -149,8 +149,8 @@ def test_timeout_interrupts_a_slow_parser(tmp_path: Path, monkeypatch: pytest.Mo
             except Exception:
                 pass
 
-    monkeypatch.setattr(parsing, "PARSE_TIMEOUT_S", 0.2)
-    monkeypatch.setattr(parsing, "_parse_pdf", slow_pdf)
+    monkeypatch.setattr(parsing.budget, "PARSE_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(parsing.pdf, "parse_pdf", slow_pdf)
     with pytest.raises(ItemError) as info:
         parse_document(path)
     assert info.value.kind is ErrorKind.TIMEOUT
