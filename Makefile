@@ -28,8 +28,10 @@ test: install
 ui: install instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# ruff, then mypy as configured in pyproject.toml ([tool.mypy]): strict on skillatlas/, the default on the Dagster layer.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	@for b in benchmarks/bench_*.py; do [ "$$b" = benchmarks/bench_scale.py ] || $(BIN)/python $$b; done

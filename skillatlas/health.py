@@ -18,6 +18,7 @@ Definitions (they decide what an operator reads, so they are spelt out):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def _classify(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
-def _job_row(window: str, job_name: str, ended: pd.DataFrame, current: pd.DataFrame, now: float) -> dict:
+def _job_row(window: str, job_name: str, ended: pd.DataFrame, current: pd.DataFrame, now: float) -> dict[str, Any]:
     succeeded = int((ended["status"] == "SUCCESS").sum())
     failed = int(ended["counted_failure"].sum())
     waiting = current[current["status"].isin(WAITING)]

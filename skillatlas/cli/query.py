@@ -100,6 +100,12 @@ def register(subparsers: Any) -> None:
     m.set_defaults(func=cmd_match)
 
 
+def _error(message: str, *, code: int = 1) -> int:
+    """Print ``error: <message>`` on stderr; return the exit code ``code``."""
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
 # ---------------------------------------------------------------- search
 def _embed_query(query: str, dim: int | None) -> Any:
     if dim is None:
@@ -117,15 +123,12 @@ def _embed_query(query: str, dim: int | None) -> Any:
 def cmd_search(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.limit <= 0:
-        print("error: --limit must be positive", file=sys.stderr)
-        return 2
+        return _error("--limit must be positive", code=2)
     index_dir = args.index_dir or default_index_dir()
     try:
         index = SearchIndex.open(index_dir)
     except IndexNotFoundError:
-        msg = f"error: no search index at {index_dir}; {_HINT} (or set SKILLATLAS_INDEX_DIR)"
-        print(msg, file=sys.stderr)
-        return 1
+        return _error(f"no search index at {index_dir}; {_HINT} (or set SKILLATLAS_INDEX_DIR)")
     qv = _embed_query(args.query, index.vector_dim) if args.semantic else None
     hits = index.search(args.query, kind=args.kind, limit=args.limit, query_vector=qv)
     if args.json:
@@ -206,18 +209,16 @@ def _occupation_titles(codes: Sequence[str]) -> dict[str, str]:
 def cmd_match(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.limit <= 0:
-        print("error: --limit must be positive", file=sys.stderr)
-        return 2
+        return _error("--limit must be positive", code=2)
     url = args.warehouse_url or default_warehouse_url()
     try:
         rows = fetch_matches(url, args.course_id, args.limit)
     except QueryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _error(str(exc))
     titles = _occupation_titles([str(r["target_id"]) for r in rows])
     keep = ["target_id", "score", "overlap_score", "semantic_score", "rank", "tier", "shared_skills",
             "gap_skills"]
-    records = [
+    records: list[dict[str, Any]] = [
         {k: r.get(k) for k in keep} | {"title": titles.get(str(r["target_id"]), "")} for r in rows
     ]
     if args.json:

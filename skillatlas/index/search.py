@@ -256,7 +256,7 @@ class SearchIndex:
         if kind is None:
             return int(self._searcher.num_docs)
         res = self._searcher.search(tantivy.Query.term_query(self._schema, "kind", kind), 1, count=True)
-        return int(res.count or 0)
+        return int(res.count or 0)  # type: ignore[attr-defined]  # set with count=True; tantivy.pyi omits it
 
     # ---- text part
     def _text_query(self, tokens: list[str], kind: str | None) -> tantivy.Query | None:

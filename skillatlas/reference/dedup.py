@@ -57,7 +57,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     if v.ndim != 2:
         raise ValueError("vectors must be a 2-D array")
     norms = np.linalg.norm(v, axis=1, keepdims=True)
-    return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+    out = np.zeros_like(v)
+    np.divide(v, norms, out=out, where=norms > 0)
+    return out
 
 
 def _screen_basis(v: np.ndarray, dims: int, sample: int = 4000, seed: int = 0) -> np.ndarray:

@@ -20,6 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
@@ -152,7 +153,7 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
     tech["norm"] = tech["example"].map(normalise_phrase)
     first_words = Counter(ex.split()[0] for ex in tech["example"].drop_duplicates() if len(ex.split()) >= 2)
     vendors = {w for w, c in first_words.items() if c >= 5 and w[:1].isupper() and w.lower() not in common}
-    groups: dict[str, dict] = {}
+    groups: dict[str, dict[str, Any]] = {}
     for norm, g in tech.groupby("norm", sort=True):
         label = Counter(g["example"]).most_common(1)[0][0]
         titles = [t for t, _ in Counter(g["commodity_title"].astype(str)).most_common(3)]
@@ -223,9 +224,9 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
             continue
         target, kind = prop
         if kind == "alt":
-            a = set(normalise_phrase(row["label"]).split()) - generic - STOP_WORDS
-            b = set(normalise_phrase(esco_label[target]).split()) - generic - STOP_WORDS
-            if alt_hits[target] > 1 or not (a & b):
+            onet_words = set(normalise_phrase(row["label"]).split()) - generic - STOP_WORDS
+            esco_words = set(normalise_phrase(esco_label[target]).split()) - generic - STOP_WORDS
+            if alt_hits[target] > 1 or not (onet_words & esco_words):
                 continue
         row["same_as"] = target
 

@@ -213,7 +213,8 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     ends = np.cumsum(lengths)
     offs = np.repeat(ends - lengths, lengths)
-    return np.repeat(starts, lengths) + (np.arange(total) - offs)
+    ranges: np.ndarray = np.repeat(starts, lengths) + (np.arange(total) - offs)
+    return ranges
 
 
 def _top_n_per_group(group: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
@@ -225,7 +226,8 @@ def _top_n_per_group(group: np.ndarray, value: np.ndarray, n: int) -> np.ndarray
     starts = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
     lengths = np.diff(np.r_[starts, len(g)])
     pos_in_group = np.arange(len(g)) - np.repeat(starts, lengths)
-    return order[pos_in_group < n]
+    top: np.ndarray = order[pos_in_group < n]
+    return top
 
 
 def _join_labels(n_pairs: int, pair: np.ndarray, labels: pa.Array, skill: np.ndarray) -> pa.Array:
