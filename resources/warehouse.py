@@ -19,15 +19,9 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
-from dagster._core.definitions.partitions.utils import TimeWindow
-from dagster._core.storage.db_io_manager import (
-    DbClient,
-    DbIOManager,
-    DbTypeHandler,
-    TablePartitionDimension,
-    TableSlice,
-)
 from pydantic import Field
+
+from resources.dagster_private import DbClient, DbIOManager, DbTypeHandler, TablePartitionDimension, TableSlice
 
 _ENGINES: dict[str, sa.Engine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -110,7 +104,7 @@ def _partition_filter(table: sa.Table, dims: Sequence[TablePartitionDimension]) 
     clauses: list[Any] = []
     for dim in dims:
         column = table.c[dim.partition_expr]
-        if isinstance(dim.partitions, TimeWindow):
+        if isinstance(dim.partitions, dg.TimeWindow):
             # Daily partitions are stored as ISO date strings: [start, end) compares correctly as text.
             clauses.append(column >= dim.partitions.start.date().isoformat())
             clauses.append(column < dim.partitions.end.date().isoformat())

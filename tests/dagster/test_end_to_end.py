@@ -93,9 +93,8 @@ def test_second_run_is_idempotent(pipeline) -> None:
 
 
 def test_asset_checks_pass_on_the_sample_corpus(pipeline) -> None:
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-
     from assets.checks import ALL_CHECKS
+    from resources.dagster_private import AssetCheckExecutionRecordStatus
 
     _, instance, _, _, _ = pipeline
     keys = [key for check in ALL_CHECKS for key in check.check_keys]
