@@ -1,4 +1,4 @@
-"""Validation of names that come from outside: partition keys, organisation names and uploaded file names.
+"""Validation of names that come from outside: partition keys and uploaded file names.
 
 Every function returns the validated value (possibly normalised) or raises ``ValueError`` with a message that
 names the problem precisely, suitable to show to the person who typed it.
@@ -12,16 +12,13 @@ import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 __all__ = [
-    "MAX_ORG_NAME_CHARS",
     "MAX_PARTITION_KEY_CHARS",
     "MAX_UPLOAD_NAME_BYTES",
-    "validate_org_name",
     "validate_partition_key",
     "validate_upload_name",
 ]
 
 MAX_PARTITION_KEY_CHARS = 64
-MAX_ORG_NAME_CHARS = 200
 MAX_UPLOAD_NAME_BYTES = 255
 
 _PARTITION_KEY_RE = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -64,32 +61,6 @@ def validate_partition_key(key: str) -> str:
     if key.startswith("."):
         raise ValueError(f"partition key {key!r} starts with '.': keys may not start with a dot")
     return key
-
-
-def validate_org_name(name: str) -> str:
-    """An organisation name: 1..200 printable characters after trimming, with at least one letter or digit.
-
-    Returns the name with surrounding whitespace removed and inner runs of whitespace collapsed to one space.
-    """
-    if not isinstance(name, str):
-        raise ValueError(f"organisation name must be a string, got {type(name).__name__}")
-    bad = _first_control_char(name.replace(" ", "").replace("\t", ""))
-    if bad is not None:
-        raise ValueError(f"organisation name {name!r} contains the control character {_describe_char(bad)}")
-    cleaned = " ".join(unicodedata.normalize("NFC", name).split())
-    if not cleaned:
-        raise ValueError("organisation name is empty")
-    if len(cleaned) > MAX_ORG_NAME_CHARS:
-        raise ValueError(
-            f"organisation name is {len(cleaned)} characters long, over the {MAX_ORG_NAME_CHARS}-"
-            "character limit"
-        )
-    if not any(ch.isalnum() for ch in cleaned):
-        raise ValueError(f"organisation name {cleaned!r} has no letters or digits")
-    for ch in "<>{}\\`":
-        if ch in cleaned:
-            raise ValueError(f"organisation name {cleaned!r} contains {ch!r}, which is not allowed in names")
-    return cleaned
 
 
 def validate_upload_name(name: str, inbox_root: Path | str) -> Path:

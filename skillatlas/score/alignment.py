@@ -105,14 +105,6 @@ def _take_str(values: np.ndarray, codes: np.ndarray) -> pd.api.extensions.Extens
     return pd.array(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
-
-def compute_idf(target_skills: pd.DataFrame) -> pd.Series:
-    """Smoothed IDF over the target corpus: ``log((1 + N) / (1 + df)) + 1`` (always > 0)."""
-    n = target_skills["entity_id"].nunique()
-    df = target_skills.groupby("skill_id")["entity_id"].nunique()
-    return np.log((1.0 + n) / (1.0 + df.astype(np.float64))) + 1.0
-
-
 @dataclass
 class _Side:
     entity_codes: np.ndarray  # int64 row index per skill row
@@ -139,6 +131,26 @@ def _prep(skills: pd.DataFrame) -> _Side:
     codes, uniques = pd.factorize(ent)
     ids = np.asarray(uniques, dtype=object)
     return _Side(codes.astype(np.int64), ids, sk.reset_index(drop=True), w[keep])
+
+
+def _idf(entity_codes: np.ndarray, skill_codes: np.ndarray, n_entities: int, n_vocab: int) -> np.ndarray:
+    """Smoothed IDF per skill code: ``log((1 + N) / (1 + df)) + 1`` (always > 0), N = ``n_entities``, df = the
+    number of distinct entities that have the skill (0 for a code no entity has, which gets the largest IDF)."""
+    pair_key = np.unique(entity_codes * n_vocab + skill_codes)
+    dfreq = np.bincount(pair_key % n_vocab, minlength=n_vocab).astype(np.float64)
+    idf: np.ndarray = np.log((1.0 + n_entities) / (1.0 + dfreq)) + 1.0
+    return idf
+
+
+def compute_idf(target_skills: pd.DataFrame) -> pd.Series:
+    """Smoothed IDF over the target corpus, per skill id: ``log((1 + N) / (1 + df)) + 1`` (always > 0).
+
+    The IDF :func:`alignment_scores` uses when it is given none: rows with a weight <= 0 do not count.
+    """
+    side = _prep(target_skills)
+    skill_codes, skill_ids = pd.factorize(side.skill_ids)
+    idf = _idf(side.entity_codes, skill_codes, len(side.entity_ids), len(skill_ids))
+    return pd.Series(idf, index=pd.Index(np.asarray(skill_ids, dtype=object), name="skill_id"))
 
 
 def _build_matrix(side: _Side, skill_codes: np.ndarray, n_vocab: int, idf: np.ndarray) -> sp.csr_matrix:
@@ -346,10 +358,7 @@ def alignment_scores(
     t_sk, c_sk = sk_codes[: len(ts.skill_ids)], sk_codes[len(ts.skill_ids) :]
     n_vocab = len(skill_index)
     if idf is None:
-        # document frequency = number of distinct targets per skill
-        pair_key = np.unique(ts.entity_codes * n_vocab + t_sk)
-        dfreq = np.bincount(pair_key % n_vocab, minlength=n_vocab).astype(np.float64)
-        idf_arr = np.log((1.0 + len(target_ids)) / (1.0 + dfreq)) + 1.0
+        idf_arr = _idf(ts.entity_codes, t_sk, len(target_ids), n_vocab)
     else:
         idf_s = idf.copy()
         idf_s.index = idf_s.index.astype(str)

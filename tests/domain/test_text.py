@@ -1,92 +1,10 @@
 from __future__ import annotations
 
-import pytest
-
-from skillatlas.extract.text import fold_plural, normalise, split_sentences, tokens_with_offsets
+from skillatlas.extract.text import split_sentences
 
 
 def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in split_sentences(text)]
-
-
-# ---------------------------------------------------------------------------------------------- normalise
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("  Machine   LEARNING\t\n", "machine learning"),
-        ("Databases", "database"),
-        ("Communication Skills", "communication skill"),
-        ("Emerging Technologies", "emerging technology"),
-        ("business processes", "business process"),
-        ("data analysis", "data analysis"),
-        ("Sales", "sales"),
-        ("statistics and physics", "statistics and physics"),
-        ("status of the campus", "status of the campus"),
-        ("Kubernetes, Pandas, Jenkins", "kubernetes pandas jenkins"),
-        ("REST APIs on GPUs", "rest api on gpu"),
-        ("C++, C#, .NET, F# and Node.js", "c++ c# .net f# and node.js"),
-        ("(C++)", "c++"),
-        ("Python 3.5.", "python 3.5"),
-        ("CI/CD pipelines", "ci/cd pipeline"),
-        ("data\u2013driven \u201cteam\u2019s\u201d work", "data-driven team work"),
-        ("\uff30\uff59\uff54\uff48\uff4f\uff4e", "python"),  # full-width (NFKC)
-        ("\ufb01nancial modelling", "financial modelling"),  # PDF ligature
-        ("Stra\u00dfe", "strasse"),  # casefold
-        ("bachelor's degree", "bachelor degree"),
-        ("skills: SQL; Excel | Tableau!", "skill sql excel tableau"),
-        ("\u2022 teamwork", "teamwork"),
-        ("...", ""),
-    ],
-)
-def test_normalise(raw: str, expected: str) -> None:
-    assert normalise(raw) == expected
-
-
-def test_normalise_is_idempotent() -> None:
-    for raw in ["C++ Databases and Node.js", "Emerging Technologies", "business analysis", ".NET developers"]:
-        once = normalise(raw)
-        assert normalise(once) == once
-
-
-@pytest.mark.parametrize(
-    ("token", "expected"),
-    [
-        ("skills", "skill"),
-        ("databases", "database"),
-        ("libraries", "library"),
-        ("classes", "class"),
-        ("approaches", "approach"),
-        ("boxes", "box"),
-        ("caches", "cache"),
-        ("keys", "key"),
-        ("business", "business"),
-        ("analysis", "analysis"),
-        ("sales", "sales"),
-        ("series", "series"),
-        ("news", "news"),
-        ("bus", "bus"),
-        ("gas", "gas"),
-        ("does", "does"),
-        ("ties", "tie"),
-        ("1990s", "1990s"),
-        ("apis", "api"),
-    ],
-)
-def test_fold_plural(token: str, expected: str) -> None:
-    assert fold_plural(token) == expected
-
-
-def test_tokens_with_offsets_point_into_the_original() -> None:
-    text = "Use (C++) and Node.js, e.g. \u201cDatabases\u201d."
-    tokens = tokens_with_offsets(text)
-    assert [t for t, _, _ in tokens] == ["use", "c++", "and", "node.js", "e.g", "database"]
-    assert [text[s:e] for _, s, e in tokens] == ["Use", "C++", "and", "Node.js", "e.g", "Databases"]
-
-
-def test_tokens_with_offsets_after_nfkc_expansion() -> None:
-    text = "\ufb01ne tuning"
-    tokens = tokens_with_offsets(text)
-    assert tokens == [("fine", 0, 3), ("tuning", 4, 10)]
 
 
 # ---------------------------------------------------------------------------------------------- sentences

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from skillatlas.ingest.validation import validate_org_name, validate_partition_key, validate_upload_name
+from skillatlas.ingest.validation import validate_partition_key, validate_upload_name
 
 
 # ------------------------------------------------------------------------------ partition keys
@@ -37,31 +37,6 @@ def test_invalid_partition_keys(key: str, message: str) -> None:
 def test_partition_key_must_be_a_string() -> None:
     with pytest.raises(ValueError, match="must be a string, got int"):
         validate_partition_key(12)  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------------------------------- org names
-def test_valid_org_names() -> None:
-    assert validate_org_name("  Acme   University  ") == "Acme University"
-    assert validate_org_name("Universit\u00e9 de Montr\u00e9al") == "Universit\u00e9 de Montr\u00e9al"
-    assert validate_org_name("AT&T") == "AT&T"
-
-
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [
-        ("", "organisation name is empty"),
-        ("   ", "organisation name is empty"),
-        ("---", "has no letters or digits"),
-        ("x" * 201, "201 characters long, over the 200-character limit"),
-        ("Acme\x00Corp", "control character U+0000"),
-        ("Acme\u202eCorp", "control character U+202E"),
-        ("<script>", "contains '<'"),
-    ],
-)
-def test_invalid_org_names(name: str, message: str) -> None:
-    with pytest.raises(ValueError) as info:
-        validate_org_name(name)
-    assert message in str(info.value)
 
 
 # ---------------------------------------------------------------------------------------------- upload names
