@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from skillatlas.cli.args import bounded_int
+from skillatlas.evaluation.cli import add_eval_parser, metric_lines
 
 __all__ = [
     "EvalResult",
@@ -247,23 +247,21 @@ def _cmd_eval_extraction(args: argparse.Namespace) -> int:
             print(json.dumps(payload))
         else:
             print(f"{path.name} [{part}]: {result.n_sentences} sentences, extractor={args.extractor}")
-            print(f"  R-Precision@5   {result.r_precision_at_5:.4f}")
-            print(f"  R-Precision@10  {result.r_precision_at_10:.4f}")
-            print(f"  MRR             {result.mrr:.4f}")
+            print(metric_lines([("R-Precision@5", result.r_precision_at_5),
+                                ("R-Precision@10", result.r_precision_at_10), ("MRR", result.mrr)]))
             print(f"  ({result.seconds:.1f} s)")
     return 0
 
 
 def register(subparsers: Any) -> None:
     """Add ``eval-extraction`` to the ``skillatlas`` console script."""
-    p = subparsers.add_parser("eval-extraction", help="R-Precision@5/@10 and MRR on a Decorte-format CSV",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", help="CSV with sentence,span,sub_span,label or sentence,label")
-    p.add_argument("--extractor", choices=["offline", "openai", "cascade"], default="offline")
+    p = add_eval_parser(subparsers, "eval-extraction", help="R-Precision@5/@10 and MRR on a Decorte-format CSV",
+                        description=__doc__, file_help="CSV with sentence,span,sub_span,label or sentence,label",
+                        max_span_default=None,
+                        max_span_help="offline: longest sentence window embedded (1-4; default 4; the pipeline "
+                                      "uses 2)")
     p.add_argument("--json", action="store_true", help="print one JSON line per part")
     p.add_argument("--part", choices=["all", "tune", "heldout", "split"], default="all",
                    help="fixed half of the sentences: tune (fit constants here), heldout (the estimate), "
                         "split (both, one after the other)")
-    p.add_argument("--max-span-tokens", type=bounded_int(1, 4), default=None,
-                   help="offline: longest sentence window embedded (1-4; default 4; the pipeline uses 2)")
     p.set_defaults(func=_cmd_eval_extraction)

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skillatlas.evaluation.cli import add_eval_parser, metric_lines
+
 __all__ = ["Posting", "SpanEvalResult", "evaluate_postings", "read_skillspan", "register"]
 
 
@@ -208,9 +210,9 @@ def _cmd_eval_spans(args: argparse.Namespace) -> int:
     else:
         print(f"{path.name}: {result.n_postings} postings, {result.n_skill_spans} skill spans, "
               f"{result.n_knowledge_spans} knowledge spans, {result.n_mentions} mentions")
-        print(f"  skill-span recall      {result.skill_recall:.4f}")
-        print(f"  knowledge-span recall  {result.knowledge_recall:.4f}")
-        print(f"  mentions on gold span  {result.on_gold_share:.4f}")
+        print(metric_lines([("skill-span recall", result.skill_recall),
+                            ("knowledge-span recall", result.knowledge_recall),
+                            ("mentions on gold span", result.on_gold_share)]))
         for row in payload.get("top_off_gold", []):
             print(f"  off-gold {row['count']:4d}x  {row['evidence']!r} -> {'; '.join(row['skills'])}")
         print(f"  ({result.seconds:.1f} s)")
@@ -219,15 +221,13 @@ def _cmd_eval_spans(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``eval-spans`` to the ``skillatlas`` console script."""
-    p = subparsers.add_parser("eval-spans", help="skill/knowledge span recall on SkillSpan-format postings",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", help="SkillSpan JSON lines (e.g. job_postings_skillspan/dev.json)")
-    p.add_argument("--extractor", choices=["offline", "openai", "cascade"], default="offline")
+    p = add_eval_parser(subparsers, "eval-spans", help="skill/knowledge span recall on SkillSpan-format postings",
+                        description=__doc__, file_help="SkillSpan JSON lines (e.g. job_postings_skillspan/dev.json)",
+                        max_span_default=2,
+                        max_span_help="offline: longest sentence window embedded (1-4; default 2 = the pipeline's)")
     p.add_argument("--limit", type=int, default=None, help="first N postings only (quick runs)")
     p.add_argument("--top-junk", type=int, default=20, help="list the N most frequent off-gold evidences")
     p.add_argument("--phrase-only", action="store_true", help="offline: phrase matching only (no MiniLM)")
-    p.add_argument("--max-span-tokens", type=int, default=2,
-                   help="offline: longest sentence window embedded (1-4; default 2 = the pipeline's)")
     p.add_argument("--occurrences", action="store_true",
                    help="count every occurrence a mention lists, not only its best evidence")
     p.add_argument("--json", action="store_true", help="print one JSON line")
