@@ -7,8 +7,10 @@ DataFrames as read-only (``.copy()`` before mutating).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -37,7 +39,8 @@ def reference_dir() -> Path:
     return paths.REFERENCE_DIR
 
 
-def _read(name: str, columns: list[str]) -> pd.DataFrame:
+def _read(name: str, columns: list[str], dtypes: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """``columns`` of the reference table ``name`` (categoricals as plain objects), cast to ``dtypes``."""
     path = reference_dir() / f"{name}.parquet"
     if not path.is_file():
         raise FileNotFoundError(
@@ -49,9 +52,10 @@ def _read(name: str, columns: list[str]) -> pd.DataFrame:
     for col in df.columns:
         if isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype(object).where(df[col].notna(), None)
-    return df[columns]
-
-
+    df = df[columns]
+    for col, dtype in (dtypes or {}).items():
+        df[col] = df[col].astype(dtype)
+    return df
 
 @lru_cache(maxsize=1)
 def load_esco_skills() -> pd.DataFrame:
@@ -82,19 +86,15 @@ def load_esco_onet_crosswalk() -> pd.DataFrame:
     Only SOC codes present in O*NET 29.3; codes of the 2010-SOC based crosswalk that vanished were mapped to
     the same 6-digit SOC (``remapped`` is True for those rows).
     """
-    df = _read("esco_onet_crosswalk",
-               ["esco_occupation_uri", "soc_code", "confidence", "original_soc_code", "remapped"])
-    df["confidence"] = df["confidence"].astype("float64")
-    df["remapped"] = df["remapped"].astype(bool)
-    return df
+    return _read("esco_onet_crosswalk",
+                 ["esco_occupation_uri", "soc_code", "confidence", "original_soc_code", "remapped"],
+                 {"confidence": "float64", "remapped": bool})
 
 
 @lru_cache(maxsize=1)
 def load_onet_occupations() -> pd.DataFrame:
     """soc_code, title, description, job_zone (Int64, may be NA)."""
-    df = _read("onet_occupations", ["soc_code", "title", "description", "job_zone"])
-    df["job_zone"] = df["job_zone"].astype("Int64")
-    return df
+    return _read("onet_occupations", ["soc_code", "title", "description", "job_zone"], {"job_zone": "Int64"})
 
 
 @lru_cache(maxsize=1)
@@ -106,19 +106,15 @@ def load_onet_alternate_titles() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def load_onet_technology_skills() -> pd.DataFrame:
     """soc_code, example, commodity_code, commodity_title, hot_technology (bool), in_demand (bool)."""
-    df = _read("onet_technology_skills",
-               ["soc_code", "example", "commodity_code", "commodity_title", "hot_technology", "in_demand"])
-    df["hot_technology"] = df["hot_technology"].astype(bool)
-    df["in_demand"] = df["in_demand"].astype(bool)
-    return df
+    return _read("onet_technology_skills",
+                 ["soc_code", "example", "commodity_code", "commodity_title", "hot_technology", "in_demand"],
+                 {"hot_technology": bool, "in_demand": bool})
 
 
 @lru_cache(maxsize=1)
 def load_onet_tasks() -> pd.DataFrame:
     """soc_code, task_id (Int64), task, task_type ("Core" | "Supplemental" | None)."""
-    df = _read("onet_tasks", ["soc_code", "task_id", "task", "task_type"])
-    df["task_id"] = df["task_id"].astype("Int64")
-    return df
+    return _read("onet_tasks", ["soc_code", "task_id", "task", "task_type"], {"task_id": "Int64"})
 
 
 _LOADERS = (

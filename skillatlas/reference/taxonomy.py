@@ -103,9 +103,14 @@ def _onet_aliases(example: str, vendors: set[str], common: frozenset[str]) -> li
         generic = all((t in common and t not in AMBIGUOUS_WORDS) or t in STOP_WORDS for t in rest_tokens)
         if rest_tokens and not generic and rest_norm not in {"software", "system", "suite"}:
             out.append(rest)
+    return _distinct_aliases(out)
+
+
+def _distinct_aliases(aliases: Sequence[str]) -> list[str]:
+    """``aliases`` without those whose normalised form is empty or repeats an earlier one (order kept)."""
     seen: set[str] = set()
     uniq = []
-    for a in out:
+    for a in aliases:
         n = normalise_phrase(a)
         if n and n not in seen:
             seen.add(n)
@@ -127,13 +132,7 @@ def build_taxonomy(esco_skills: pd.DataFrame, onet_tech: pd.DataFrame) -> pd.Dat
         if stripped and stripped != label:
             aliases.append(stripped)
         aliases.extend(alts)
-        seen: set[str] = set()
-        uniq = []
-        for a in aliases:
-            n = normalise_phrase(a)
-            if n and n not in seen:
-                seen.add(n)
-                uniq.append(a)
+        uniq = _distinct_aliases(aliases)
         desc = str(getattr(rec, "description", "") or "").strip()
         esco_rows.append({
             "skill_id": skill_id_for_esco_uri(uri), "label": label, "source": "esco", "aliases": uniq,
