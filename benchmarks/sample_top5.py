@@ -27,7 +27,6 @@ DEFAULT = [
 def main() -> None:
     import pandas as pd
 
-    from skillatlas.evaluation.alignment import entity_centroids
     from skillatlas.extract.embeddings import get_embedder
     from skillatlas.extract.offline import OfflineExtractor, load_taxonomy_vectors
     from skillatlas.ingest.parsing import parse_document
@@ -35,7 +34,7 @@ def main() -> None:
     from skillatlas.reference import sources as reference
     from skillatlas.reference.soc_map import build_soc_skill_map, extract_onet_text_skills
     from skillatlas.reference.taxonomy import load_taxonomy
-    from skillatlas.score.alignment import alignment_scores
+    from skillatlas.score.alignment import alignment_scores, entity_centroids
 
     names = sys.argv[1:] or DEFAULT
     taxonomy = load_taxonomy()

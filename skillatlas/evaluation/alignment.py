@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skillatlas.score.alignment import TierPolicy, alignment_scores
+from skillatlas.score.alignment import TierPolicy, alignment_scores, entity_centroids
 
-__all__ = ["AlignmentMetrics", "entity_centroids", "evaluate_alignment", "read_related_occupations",
+__all__ = ["AlignmentMetrics", "evaluate_alignment", "read_related_occupations",
            "soc_part", "task_documents"]
 
 
@@ -59,21 +59,6 @@ def read_related_occupations(path: str | Path, tiers: tuple[str, ...] = ("Primar
     out: dict[str, set[str]] = {}
     for a, b in zip(df["O*NET-SOC Code"], df["Related O*NET-SOC Code"], strict=True):
         out.setdefault(a, set()).add(b)
-    return out
-
-
-def entity_centroids(entity_skills: pd.DataFrame, skill_ids: pd.Index, vectors: np.ndarray
-                     ) -> dict[str, np.ndarray]:
-    """Per entity: weighted mean of its skills' vectors, L2-normalised (same as the scoring assets)."""
-    pos = pd.Series(np.arange(len(skill_ids)), index=skill_ids)
-    frame = entity_skills[entity_skills["skill_id"].isin(pos.index)]
-    out: dict[str, np.ndarray] = {}
-    for entity_id, group in frame.groupby("entity_id"):
-        rows = vectors[pos[group["skill_id"]].to_numpy()]
-        c = (rows * group["weight"].to_numpy()[:, None]).sum(axis=0)
-        n = float(np.linalg.norm(c))
-        if n > 0:
-            out[str(entity_id)] = c / n
     return out
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "alignment_scores",
     "assign_tiers",
     "compute_idf",
+    "entity_centroids",
 ]
 
 SCORE_COLUMNS = [
@@ -465,3 +466,19 @@ def _label_array(
     missing = pd.isna(arr)
     arr[missing] = skill_index.to_numpy()[missing]
     return pa.array([str(x) for x in arr], type=pa.string())
+
+
+def entity_centroids(entity_skills: pd.DataFrame, skill_ids: pd.Index, vectors: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """Per entity: weighted mean of its skills' vectors (``vectors[i]`` is the vector of ``skill_ids[i]``),
+    L2-normalised: the semantic side of :func:`alignment_scores`. Skills without a vector are left out."""
+    pos = pd.Series(np.arange(len(skill_ids)), index=skill_ids)
+    frame = entity_skills[entity_skills["skill_id"].isin(pos.index)]
+    out: dict[str, np.ndarray] = {}
+    for entity_id, group in frame.groupby("entity_id"):
+        rows = vectors[pos[group["skill_id"]].to_numpy()]
+        c = (rows * group["weight"].to_numpy()[:, None]).sum(axis=0)
+        n = float(np.linalg.norm(c))
+        if n > 0:
+            out[str(entity_id)] = c / n
+    return out
