@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,10 +59,10 @@ def _repo_root() -> Path:
 
 
 def default_index_dir() -> Path:
-    from skillatlas.paths import artifacts_dir
+    from skillatlas.settings import load_settings
 
-    env = os.environ.get("SKILLATLAS_INDEX_DIR")
-    return Path(env) if env else artifacts_dir() / "search_index"
+    settings = load_settings()
+    return settings.index_dir or settings.artifacts_dir / "search_index"
 
 
 def default_warehouse_url() -> str:

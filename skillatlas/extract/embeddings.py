@@ -32,9 +32,11 @@ def model_version() -> str:
 
 def default_threads() -> int:
     """Intra-op threads: ``SKILLATLAS_ONNX_THREADS`` or the number of usable cores (at most 8)."""
-    env = os.environ.get("SKILLATLAS_ONNX_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
+    from skillatlas.settings import load_settings
+
+    configured = load_settings().onnx_threads
+    if configured is not None:
+        return configured
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from skillatlas.errors import ErrorKind, ItemError
+from skillatlas.extract.base import Extractor, LLMBacked
+from skillatlas.extract.factory import MissingAPIKeyError, build_extractor
 from skillatlas.extract.llm import (
     CascadeExtractor,
     LLMCache,
@@ -24,10 +26,8 @@ from skillatlas.extract.llm import (
     RateLimiter,
     chunk_text,
 )
-from skillatlas.extract.base import Extractor, LLMBacked
-from skillatlas.extract.factory import MissingAPIKeyError, build_extractor
-from skillatlas.settings import SettingsError, load_settings
 from skillatlas.extract.offline import SkillMention
+from skillatlas.settings import SettingsError, load_settings
 from tests.support.fake_openai import (
     FakeOpenAIServer,
     content,
@@ -181,7 +181,8 @@ def test_permanent_4xx_not_retried(server: FakeOpenAIServer) -> None:
 
 def test_timeout_retried_then_timeout_failure(server: FakeOpenAIServer) -> None:
     server.when("SLOW", slow(3.0))
-    ex = make(server, timeout_s=0.3)
+    # the SDK backs off 0.5 s then 1 s (at most) between attempts: 3 x 0.2 s + 1.5 s stays within the bound
+    ex = make(server, timeout_s=0.2)
     t0 = time.monotonic()
     results, failures, stats = extract_all(ex, [("slow", "SLOW Python course"), ("fast", "Git")])
     assert time.monotonic() - t0 < 2.5
