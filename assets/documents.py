@@ -184,7 +184,10 @@ def document_skills(
     same text is skipped (see `assets.batch_runs`)."""
     keys = batch_keys(context)
     taxonomy = decode_taxonomy(skill_taxonomy)
-    engine = extractor.build(taxonomy, load_taxonomy_vectors(artifacts, taxonomy), context.log)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
+    if vectors is None and extractor.semantic:
+        context.log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
+    engine = extractor.build(taxonomy, vectors)
     version = engine.version
     # before anything of this run is committed: the rollback job restores these rows
     archive_previous_extraction(warehouse, keys, context.run.run_id)

@@ -113,11 +113,9 @@ class ExtractorResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return OpenAI(api_key=self.openai_api_key, base_url=self.openai_base_url, max_retries=self.sdk_max_retries,
                       timeout=120.0)
 
-    def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None, log: Any = None) -> Extractor:
+    def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Extractor:
         """The configured extractor (`skillatlas.extract.factory.build_extractor`)."""
         settings = self.settings()
-        if vectors is None and settings.semantic and log is not None:
-            log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
         if settings.extractor != "offline" and not self.openai_api_key:
             raise dg.Failure(
                 f"extractor mode {settings.extractor!r} needs OPENAI_API_KEY in the environment", allow_retries=False
@@ -136,5 +134,8 @@ class ExtractorResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 allow_retries=False,
             )
         taxonomy = decode_taxonomy(stored)
-        engine = self.build(taxonomy, load_taxonomy_vectors(artifacts, taxonomy), log)
+        vectors = load_taxonomy_vectors(artifacts, taxonomy)
+        if vectors is None and self.semantic:
+            log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
+        engine = self.build(taxonomy, vectors)
         return engine, engine.version
