@@ -228,7 +228,7 @@ def cmd_match(args: argparse.Namespace, out: TextIO | None = None) -> int:
     for i, r in enumerate(records, start=1):
         title = f" {r['title']}" if r["title"] else ""
         overlap, semantic = float(r["overlap_score"] or 0), float(r["semantic_score"] or 0)
-        out.write(f"{i:>3}. [{r['tier']}] {r['target_id']}{title}  score {float(r['score']):.3f}"
+        out.write(f"{i:>3}. [{r['tier']}] {r['target_id']}{title}  score {float(r['score'] or 0.0):.3f}"
                   f" (overlap {overlap:.3f}, semantic {semantic:.3f})\n")
         if r["shared_skills"]:
             out.write(f"     shared: {r['shared_skills']}\n")
