@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 
+from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
+
 __all__ = ["DEFAULT_PROMPT_TEMPLATE", "SYSTEM_GUARD", "LLMConfig", "LLMStats"]
 
 # The configurable, per-organisation part of the system prompt. ``{candidates}`` is replaced by the candidate
@@ -44,7 +46,7 @@ class LLMConfig:
 
     model: str = "gpt-4o-mini"
     prompt_template: str = DEFAULT_PROMPT_TEMPLATE
-    min_confidence: float = 0.5          # mentions below this confidence are dropped (after caching)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # mentions below this are dropped (after caching)
     max_candidates: int = 60             # candidate skills per request (from the offline retriever)
     max_skills: int = 40                 # asked of the model in the prompt; extra skills are kept
     requests_per_minute: float | None = 500.0
