@@ -15,7 +15,7 @@ import pandas as pd
 
 from skillatlas.extract.llm.grounding import REVIEW_GREY_ZONE, REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED
 from skillatlas.score.alignment import TierPolicy
-from skillatlas.settings import load_settings
+from skillatlas.settings import SettingsError, load_settings
 
 _TIERS = TierPolicy()
 # The tier rule, written from the policy the scores use (one place to change it).
@@ -32,7 +32,10 @@ OPS_OWNERS = ["team:skillatlas-ops"]
 def warehouse_kind() -> str:
     """The warehouse backend of this deployment, as a Dagster kind: postgres when SKILLATLAS_WAREHOUSE_URL (or
     SKILLATLAS_ENV=production) points at PostgreSQL, else the embedded sqlite."""
-    knobs = load_settings()
+    try:
+        knobs = load_settings()
+    except SettingsError:  # reported by whoever needs the bad value (resources, the CLI command), not at import
+        return "sqlite"
     if (knobs.warehouse_url or "").startswith("postgres") or knobs.env == "production":
         return "postgres"
     return "sqlite"
