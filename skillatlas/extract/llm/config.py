@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 
-from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
+from skillatlas.settings import DEFAULT_MIN_CONFIDENCE, Settings
 
 __all__ = ["DEFAULT_PROMPT_TEMPLATE", "SYSTEM_GUARD", "LLMConfig", "LLMStats"]
+
+# defaults of the SKILLATLAS_LLM_* settings: one place (skillatlas.settings)
+_DEFAULTS = Settings.model_fields
 
 # The configurable, per-organisation part of the system prompt. ``{candidates}`` is replaced by the candidate
 # list (one ``- skill_id | label`` line each) and ``{max_skills}`` by ``LLMConfig.max_skills``. Plain
@@ -44,15 +47,15 @@ class LLMConfig:
     ``repr(config)`` is always safe to log.
     """
 
-    model: str = "gpt-4o-mini"
+    model: str = _DEFAULTS["llm_model"].default
     prompt_template: str = DEFAULT_PROMPT_TEMPLATE
     min_confidence: float = DEFAULT_MIN_CONFIDENCE  # mentions below this are dropped (after caching)
     max_candidates: int = 60             # candidate skills per request (from the offline retriever)
     max_skills: int = 40                 # asked of the model in the prompt; extra skills are kept
-    requests_per_minute: float | None = 500.0
-    tokens_per_minute: float | None = 200_000.0
-    timeout_s: float = 60.0
-    max_retries: int = 2                 # the openai SDK's retries of one request (timeouts, 429, 5xx)
+    requests_per_minute: float | None = _DEFAULTS["llm_rpm"].default
+    tokens_per_minute: float | None = _DEFAULTS["llm_tpm"].default
+    timeout_s: float = _DEFAULTS["llm_timeout_s"].default
+    max_retries: int = _DEFAULTS["llm_max_retries"].default  # the openai SDK's retries (timeouts, 429, 5xx)
     price_per_1k_input: float = 0.00015  # USD, gpt-4o-mini list price
     price_per_1k_output: float = 0.0006
     chunk_chars: int = 12_000            # longer documents are sent as several chunks of whole sentences

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from skillatlas.extract.offline import SkillMention
 
 __all__ = [
-    "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "apply_records", "build_messages", "chunk_text",
-    "parse_completion",
+    "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "VersionedCandidates", "apply_records", "build_messages",
+    "chunk_text", "parse_completion",
 ]
 
 log = logging.getLogger(__name__)
