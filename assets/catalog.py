@@ -7,7 +7,6 @@ table written differs from it. Previews are computed by the IO manager from the 
 (`table_preview`), so asset bodies stay free of presentation code.
 """
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from skillatlas.extract.llm.grounding import REVIEW_GREY_ZONE, REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED
 from skillatlas.score.alignment import TierPolicy
+from skillatlas.settings import SettingsError, load_settings
 
 _TIERS = TierPolicy()
 # The tier rule, written from the policy the scores use (one place to change it).
@@ -32,8 +32,11 @@ OPS_OWNERS = ["team:skillatlas-ops"]
 def warehouse_kind() -> str:
     """The warehouse backend of this deployment, as a Dagster kind: postgres when SKILLATLAS_WAREHOUSE_URL (or
     SKILLATLAS_ENV=production) points at PostgreSQL, else the embedded sqlite."""
-    url = os.environ.get("SKILLATLAS_WAREHOUSE_URL", "")
-    if url.startswith("postgres") or os.environ.get("SKILLATLAS_ENV", "").strip().lower() == "production":
+    try:
+        knobs = load_settings()
+    except SettingsError:  # reported by whoever needs the bad value (resources, the CLI command), not at import
+        return "sqlite"
+    if (knobs.warehouse_url or "").startswith("postgres") or knobs.env == "production":
         return "postgres"
     return "sqlite"
 

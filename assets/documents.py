@@ -18,6 +18,7 @@ from resources.inbox import InboxResource
 from resources.settings import load_settings
 from resources.warehouse import WarehouseResource, utc_now_iso
 from skillatlas.errors import ErrorKind, ItemError
+from skillatlas.extract.base import Extractor, LLMBacked
 from skillatlas.ingest.batches import (
     PARSER_VERSION,
     BatchResult,
@@ -187,7 +188,7 @@ def document_skills(
     if vectors is None and extractor.semantic:
         context.log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
     engine = extractor.build(taxonomy, vectors)
-    version = str(getattr(engine, "version", type(engine).__name__))
+    version = engine.version
     # before anything of this run is committed: the rollback job restores these rows
     archive_previous_extraction(warehouse, keys, context.run.run_id)
 
@@ -240,9 +241,8 @@ def document_skills(
     )
 
 
-def llm_usage(engine: object) -> dict[str, float]:
-    """Tokens, cost, retries and dropped out-of-taxonomy labels of an OpenAI-backed extractor (else nothing)."""
-    stats = getattr(engine, "stats", None) or getattr(getattr(engine, "llm", None), "stats", None)
-    if stats is None or not hasattr(stats, "as_metadata"):
+def llm_usage(engine: Extractor) -> dict[str, float]:
+    """Tokens, cost, retries and dropped out-of-taxonomy labels of an LLM-backed extractor (else nothing)."""
+    if not isinstance(engine, LLMBacked):
         return {}
-    return {f"llm_{k}": v for k, v in stats.as_metadata().items() if isinstance(v, int | float)}
+    return {f"llm_{k}": v for k, v in engine.stats.as_metadata().items() if isinstance(v, int | float)}

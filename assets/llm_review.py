@@ -18,6 +18,7 @@ import pandas as pd
 from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.ledger import ItemFailure
 from resources.warehouse import WarehouseResource, delete_rows, dumps, utc_now_iso, write_frame
+from skillatlas.extract.base import Extractor
 from skillatlas.extract.llm.report import DocRef, journal_of, outcome_report
 
 REVIEW_TABLE = "skills_review_queue"
@@ -61,7 +62,7 @@ def write_review_entries(
 def record_llm_outcomes(
     context: dg.AssetExecutionContext | dg.OpExecutionContext,
     warehouse: WarehouseResource,
-    engine: object,
+    engine: Extractor,
     documents: pd.DataFrame,
     version: str,
 ) -> tuple[list[ItemFailure], dict[str, Any]]:

@@ -13,6 +13,7 @@ from resources.warehouse import WarehouseResource
 from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.reference import sources as reference
 from skillatlas.score.alignment import alignment_scores
+from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
 
 SCORES_GROUP = "scores"
 SCORING_TAGS = {"skillatlas/queue": "scoring"}
@@ -28,7 +29,10 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
     the taxonomy, not every night."""
     from skillatlas.reference.soc_map import extract_onet_text_skills
 
-    phrase_only = OfflineExtractor(decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=0.5)
+    # reference data: the default threshold, not the deployment's SKILLATLAS_MIN_CONFIDENCE for documents
+    phrase_only = OfflineExtractor(
+        decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=DEFAULT_MIN_CONFIDENCE
+    )
     extracted = extract_onet_text_skills(
         reference.load_onet_occupations(), reference.load_onet_tasks(), phrase_only
     )

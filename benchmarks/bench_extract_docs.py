@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+from skillatlas.settings import load_settings  # noqa: E402
+
+RAW_DATA = load_settings().raw_data or Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def main() -> None:

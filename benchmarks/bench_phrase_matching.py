@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -24,8 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skillatlas.paths import SAMPLE_INBOX  # noqa: E402
+from skillatlas.settings import load_settings  # noqa: E402
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+RAW_DATA = load_settings().raw_data or Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_SKILLSPAN = RAW_DATA / "job_postings_skillspan"
 
 

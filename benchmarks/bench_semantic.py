@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+from skillatlas.settings import load_settings  # noqa: E402
+
+RAW_DATA = load_settings().raw_data or Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def load_sentences(n: int) -> list[str]:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+from skillatlas.settings import load_settings  # noqa: E402
+
+RAW_DATA = load_settings().raw_data or Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 class _Replay:

@@ -34,6 +34,7 @@ from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient, BatchRe
 from skillatlas.extract.llm.cascade import CascadeExtractor
 from skillatlas.extract.llm.grounding import OutcomeJournal
 from skillatlas.extract.llm.report import DocRef, outcome_report
+from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.ingest.batches import skill_rows
 
 JOBS_TABLE = "llm_batch_jobs"
@@ -94,8 +95,9 @@ class BatchSelection(dg.Config):
     force: bool = Field(default=False, description="Also documents already extracted by the current version")
 
 
-def batch_version(extractor: ExtractorResource, offline: Any) -> str:
-    return f"{VERSION_PREFIX}:{extractor.openai_model}+{getattr(offline, 'version', '?')}"
+def batch_version(extractor: ExtractorResource, offline: OfflineExtractor) -> str:
+    """Model, prompt (template hash) and the offline extractor (taxonomy): like the synchronous versions."""
+    return f"{VERSION_PREFIX}:{extractor.openai_model}:prompt-{extractor.llm_config().prompt_hash}+{offline.version}"
 
 
 def prepare_job(

@@ -27,7 +27,6 @@ from assets.documents import (
 from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
 from assets.ledger import LEDGER_TABLE, failures_frame
 from assets.ledger import ItemFailure as LedgerItem
-from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
@@ -88,20 +87,6 @@ def _archive_batch(conn: sa.Connection, batch_id: str, run_id: str) -> int:
         return 0
     write_frame(conn, HISTORY_TABLE, current.assign(archived_by_run=run_id, archived_at=utc_now_iso()))
     return len(current)
-
-
-def _build_extractor(
-    warehouse: WarehouseResource, artifacts: ArtifactStore, extractor: ExtractorResource, log: Any
-) -> tuple[Any, str]:
-    stored = warehouse.read_table("skill_taxonomy")
-    if stored.empty:
-        raise _fail("warehouse table 'skill_taxonomy' is missing or empty: run reference_job first")
-    taxonomy = decode_taxonomy(stored)
-    vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    if vectors is None and extractor.semantic:
-        log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
-    engine = extractor.build(taxonomy, vectors)
-    return engine, str(getattr(engine, "version", type(engine).__name__))
 
 
 def _skill_rows(engine: Any, version: str, doc: Any) -> list[dict[str, object]]:
@@ -238,7 +223,7 @@ def reextract_documents(
         if unknown:
             raise _fail(f"batch id(s) {unknown} have no documents in document_text (never ingested?)")
 
-    engine, version = _build_extractor(warehouse, artifacts, extractor, context.log)
+    engine, version = extractor.engine_and_version(warehouse, artifacts, context.log)
     skills = warehouse.read_table(SKILLS_TABLE, {"doc_id": list(text["doc_id"])}) if len(text) else pd.DataFrame()
     selected, skipped = select_documents(text, skills, version, force=config.force, limit=config.limit)
 
@@ -376,7 +361,7 @@ def retry_failed_items(
         batch_id, relpath = str(row.partition), str(row.item)
         try:
             if engine_version is None:
-                engine_version = _build_extractor(warehouse, artifacts, extractor, context.log)
+                engine_version = extractor.engine_and_version(warehouse, artifacts, context.log)
             engine, version = engine_version
             if row.asset == TEXT_TABLE:
                 manifest = warehouse.read_table(MANIFEST_TABLE, {"batch_id": batch_id, "relpath": relpath})

@@ -10,20 +10,21 @@ from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
 from resources.notifier import NotifierResource
-from resources.settings import Settings, llm_mode, load_settings, review_zone
+from resources.settings import Settings, load_settings
 from resources.warehouse import WarehouseIOManager, WarehouseResource
+from skillatlas import settings as skillatlas_settings
 
 
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings = settings or load_settings()
+    knobs = skillatlas_settings.load_settings()  # every SKILLATLAS_* value, typed and validated
     warehouse_url: str | dg.EnvVar
     if settings.warehouse_url_env:
         warehouse_url = dg.EnvVar(settings.warehouse_url_env)
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         warehouse_url = settings.embedded_warehouse_url
-    notifier_kind = os.environ.get("SKILLATLAS_NOTIFIER", "log")
-    zone = review_zone()
+    zone = knobs.llm_review_zone
     return {
         "io_manager": WarehouseIOManager(url=warehouse_url),
         "warehouse": WarehouseResource(url=warehouse_url),
@@ -37,17 +38,27 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
         "extractor": ExtractorResource(
             mode=settings.extractor,
             semantic=settings.semantic,
+            min_confidence=knobs.min_confidence,
+            llm_min_confidence=knobs.llm_min_confidence,
+            max_span_tokens=knobs.max_span_tokens,
+            cascade_threshold=knobs.cascade_threshold,
             openai_api_key=dg.EnvVar("OPENAI_API_KEY") if settings.extractor != "offline" else None,
             openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
-            cache_dir=str(settings.data_dir / "artifacts"),
-            llm_mode=llm_mode(),
+            openai_model=knobs.llm_model,
+            requests_per_minute=knobs.llm_rpm,
+            tokens_per_minute=knobs.llm_tpm,
+            timeout_s=knobs.llm_timeout_s,
+            max_retries=knobs.llm_max_retries,
+            # the one LLM cache (SKILLATLAS_LLM_CACHE, else the data dir's artefacts), shared with the CLI
+            cache_dir=knobs.llm_cache or str(settings.data_dir / "artifacts" / "llm_cache.sqlite"),
+            llm_mode=knobs.llm_mode,
             review_zone_low=zone[0] if zone else None,
             review_zone_high=zone[1] if zone else None,
         ),
         "notifier": NotifierResource(
-            kind=notifier_kind,
-            webhook_url=dg.EnvVar("SKILLATLAS_WEBHOOK_URL") if notifier_kind == "webhook" else None,
-            slack_token=dg.EnvVar("SLACK_TOKEN") if notifier_kind == "slack" else None,
-            webserver_url=os.environ.get("SKILLATLAS_WEBSERVER_URL") or "http://127.0.0.1:3000",
+            kind=knobs.notifier,
+            webhook_url=dg.EnvVar("SKILLATLAS_WEBHOOK_URL") if knobs.notifier == "webhook" else None,
+            slack_token=dg.EnvVar("SLACK_TOKEN") if knobs.notifier == "slack" else None,
+            webserver_url=knobs.webserver_url,
         ),
     }

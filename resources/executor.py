@@ -11,15 +11,16 @@ Broker and backend URLs are read through env sources, so a broker password never
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import dagster as dg
 
+from skillatlas.settings import Settings, env_name, load_settings
+
 EXECUTORS = ("multiprocess", "in_process", "celery")
-DEFAULT_BROKER = "pyamqp://guest:guest@127.0.0.1:5672//"
-DEFAULT_BACKEND = "rpc://"
-DEFAULT_QUEUE = "dagster"
+DEFAULT_BROKER: str = Settings.model_fields["celery_broker"].default
+DEFAULT_BACKEND: str = Settings.model_fields["celery_backend"].default
+DEFAULT_QUEUE: str = Settings.model_fields["celery_queue"].default
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,12 @@ class CelerySettings:
 
 
 def executor_mode() -> str:
-    mode = os.environ.get("SKILLATLAS_EXECUTOR", "").strip().lower() or "multiprocess"
-    if mode not in EXECUTORS:
-        raise ValueError(f"SKILLATLAS_EXECUTOR={mode!r} is not one of {', '.join(EXECUTORS)}")
-    return mode
+    return load_settings().executor
 
 
 def celery_settings() -> CelerySettings:
-    return CelerySettings(
-        broker=os.environ.get("SKILLATLAS_CELERY_BROKER") or DEFAULT_BROKER,
-        backend=os.environ.get("SKILLATLAS_CELERY_BACKEND") or DEFAULT_BACKEND,
-        queue=os.environ.get("SKILLATLAS_CELERY_QUEUE") or DEFAULT_QUEUE,
-    )
+    knobs = load_settings()
+    return CelerySettings(broker=knobs.celery_broker, backend=knobs.celery_backend, queue=knobs.celery_queue)
 
 
 def build_executor() -> dg.ExecutorDefinition | None:
@@ -72,12 +67,13 @@ def build_executor() -> dg.ExecutorDefinition | None:
     settings = celery_settings()
     config: dict[str, object] = {
         # env sources: resolved in the run worker from its environment, never stored in run config
-        "broker": _env_or("SKILLATLAS_CELERY_BROKER", DEFAULT_BROKER),
-        "backend": _env_or("SKILLATLAS_CELERY_BACKEND", DEFAULT_BACKEND),
+        "broker": _env_or("celery_broker", settings.broker),
+        "backend": _env_or("celery_backend", settings.backend),
         "config_source": settings.app_config(),
     }
     return celery_executor.configured(config, name="celery")
 
 
-def _env_or(name: str, default: str) -> dict[str, str] | str:
-    return {"env": name} if os.environ.get(name) else default
+def _env_or(field: str, value: str) -> dict[str, str] | str:
+    """A value set in the environment goes to the executor as an env source (its password stays there)."""
+    return {"env": env_name(field)} if value != Settings.model_fields[field].default else value

@@ -1,10 +1,12 @@
-"""The skill extractor a deployment uses: offline (default), OpenAI, or the offline→OpenAI cascade."""
+"""The skill extractor a deployment uses, as a Dagster resource: a thin layer over the domain factory.
+
+Every field's default and meaning comes from `skillatlas.settings.Settings` (the one place to change them);
+`resources.build_resources` fills the fields from the environment. `build` hands them to
+`skillatlas.extract.factory.build_extractor`, the same factory the CLI uses.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,45 +14,52 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-_CACHE: dict[str, Any] = {}
-_LOCK = threading.Lock()
+from skillatlas.extract.base import Extractor
+from skillatlas.extract.factory import build_extractor as build_domain_extractor
+from skillatlas.extract.factory import build_offline, llm_config
+from skillatlas.extract.factory import taxonomy_fingerprint as taxonomy_fingerprint
+from skillatlas.extract.llm.cascade import OfflineCandidates
+from skillatlas.extract.llm.config import LLMConfig
+from skillatlas.extract.offline import OfflineExtractor
+from skillatlas.settings import Settings, SettingsError, load_settings
+
+_FIELDS = Settings.model_fields
 
 
-def taxonomy_fingerprint(taxonomy: pd.DataFrame) -> str:
-    digest = hashlib.sha256()
-    for skill_id, label in zip(taxonomy["skill_id"], taxonomy["label"], strict=True):
-        digest.update(f"{skill_id}\t{label}\n".encode())
-    return digest.hexdigest()[:16]
+def _default(name: str) -> Any:
+    return _FIELDS[name].default
 
 
-class ExtractorResource(dg.ConfigurableResource):
-    """Builds (once per process) the extractor over the current taxonomy.
+def _describe(name: str) -> str:
+    return f"{_FIELDS[name].description} (SKILLATLAS_{name.upper()})"
+
+
+class ExtractorResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Builds the extractor over the current taxonomy (the offline part once per process).
 
     `openai_api_key` is meant to be set with `EnvVar("OPENAI_API_KEY")`: Dagster resolves it at run time and
     never shows its value in run config or the UI.
     """
 
-    mode: str = Field(default="offline", description="offline | openai | cascade")
-    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
-    semantic: bool = Field(default=True, description="Use the MiniLM semantic matcher besides phrase matching")
-    max_span_tokens: int = Field(
-        default=2,
-        ge=1,
-        le=4,
-        description=(
-            "Longest sentence window embedded by the semantic matcher. 2 is ~1.7x faster than 4 for a small "
-            "loss (R-Precision@5 0.756 vs 0.774 on the TECH validation set)"
-        ),
-    )
-    cascade_threshold: float = Field(
-        default=0.75, ge=0.0, le=1.0, description="Documents whose best offline confidence is below go to the LLM"
-    )
+    mode: str = Field(default=_default("extractor"), description=_describe("extractor"))
+    min_confidence: float = Field(default=_default("min_confidence"), ge=0.0, le=1.0,
+                                  description=_describe("min_confidence"))
+    llm_min_confidence: float | None = Field(default=None, ge=0.0, le=1.0,
+                                             description=_describe("llm_min_confidence"))
+    semantic: bool = Field(default=_default("semantic"), description=_describe("semantic"))
+    max_span_tokens: int = Field(default=_default("max_span_tokens"), ge=1, le=4,
+                                 description=_describe("max_span_tokens"))
+    cascade_threshold: float = Field(default=_default("cascade_threshold"), ge=0.0, le=1.0,
+                                     description=_describe("cascade_threshold"))
     openai_api_key: str | None = Field(default=None, description="Set through EnvVar('OPENAI_API_KEY')")
     openai_base_url: str | None = None
-    openai_model: str = "gpt-4o-mini"
-    requests_per_minute: int = Field(default=300, gt=0)
-    tokens_per_minute: int = Field(default=200_000, gt=0)
-    cache_dir: str | None = Field(default=None, description="LLM response cache folder")
+    openai_model: str = Field(default=_default("llm_model"), description=_describe("llm_model"))
+    requests_per_minute: float | None = Field(default=_default("llm_rpm"), gt=0, description=_describe("llm_rpm"))
+    tokens_per_minute: float | None = Field(default=_default("llm_tpm"), gt=0, description=_describe("llm_tpm"))
+    timeout_s: float = Field(default=_default("llm_timeout_s"), gt=0, description=_describe("llm_timeout_s"))
+    max_retries: int = Field(default=_default("llm_max_retries"), ge=0, le=10,
+                             description=_describe("llm_max_retries"))
+    cache_dir: str | None = Field(default=None, description=_describe("llm_cache"))
     prompt_template: str | None = Field(
         default=None, description="Per-organisation prompt; must contain {candidates}. Default: the built-in one"
     )
@@ -60,58 +69,40 @@ class ExtractorResource(dg.ConfigurableResource):
         "of document_skills (SKILLATLAS_LLM_REVIEW_ZONE=low,high). None: no grey zone",
     )
     review_zone_high: float | None = Field(default=None, ge=0.0, le=1.0, description="Grey zone end (exclusive)")
-    llm_mode: str = Field(
-        default="sync",
-        description="How backfills and re-extraction call the LLM: sync (chat completions, now) or batch (OpenAI "
-        "Batch API, 50% price, results within 24 h). From SKILLATLAS_LLM_MODE; sensor-driven uploads always use sync",
-    )
+    llm_mode: str = Field(default=_default("llm_mode"), description=_describe("llm_mode"))
     sdk_max_retries: int = Field(
         default=4, ge=0, le=10, description="Retries of the openai SDK for Batch API calls (files, batches)"
     )
 
-    def offline(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
-        from skillatlas.extract.embeddings import MiniLMEmbedder
-        from skillatlas.extract.offline import OfflineExtractor
+    def settings(self) -> Settings:
+        """This resource's values as the domain settings (the environment fills anything not set here)."""
+        zone = None
+        if self.review_zone_low is not None and self.review_zone_high is not None:
+            zone = (self.review_zone_low, self.review_zone_high)
+        try:
+            return load_settings(
+                extractor=self.mode, semantic=self.semantic, min_confidence=self.min_confidence,
+                llm_min_confidence=self.llm_min_confidence, max_span_tokens=self.max_span_tokens,
+                cascade_threshold=self.cascade_threshold, llm_model=self.openai_model,
+                llm_rpm=self.requests_per_minute, llm_tpm=self.tokens_per_minute, llm_timeout_s=self.timeout_s,
+                llm_max_retries=self.max_retries, llm_cache=self.cache_dir, llm_review_zone=zone,
+            )
+        except SettingsError as exc:
+            raise dg.Failure(f"extractor settings: {exc}", allow_retries=False) from None
 
-        key = f"offline:{taxonomy_fingerprint(taxonomy)}:{self.semantic}:{self.min_confidence}:{self.max_span_tokens}"
-        with _LOCK:
-            if key not in _CACHE:
-                embedder = MiniLMEmbedder() if self.semantic and vectors is not None else None
-                _CACHE[key] = OfflineExtractor(
-                    taxonomy,
-                    embedder=embedder,
-                    taxonomy_vectors=vectors if embedder is not None else None,
-                    min_confidence=self.min_confidence,
-                    max_span_tokens=self.max_span_tokens,
-                )
-            return _CACHE[key]
+    def offline(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> OfflineExtractor:
+        return build_offline(self.settings(), taxonomy, vectors)
 
-    def llm_config(self) -> Any:
-        from skillatlas.extract.llm import DEFAULT_PROMPT_TEMPLATE, LLMConfig
-
-        return LLMConfig(
-            model=self.openai_model,
-            prompt_template=self.prompt_template or DEFAULT_PROMPT_TEMPLATE,
-            min_confidence=self.min_confidence,
-            requests_per_minute=float(self.requests_per_minute),
-            tokens_per_minute=float(self.tokens_per_minute),
-            review_zone=self.review_zone(),
-        )
+    def llm_config(self) -> LLMConfig:
+        return llm_config(self.settings(), self.prompt_template)
 
     def review_zone(self) -> tuple[float, float] | None:
-        if self.review_zone_low is None or self.review_zone_high is None:
-            return None
-        if not self.review_zone_low < self.review_zone_high:
-            raise dg.Failure(
-                f"review zone [{self.review_zone_low}, {self.review_zone_high}) is empty", allow_retries=False
-            )
-        return (self.review_zone_low, self.review_zone_high)
+        return self.settings().llm_review_zone
 
-    def candidates(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
+    def candidates(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> OfflineCandidates:
         """The offline candidate retriever that also feeds the synchronous LLM path."""
-        from skillatlas.extract import llm
-
-        return llm.OfflineCandidates(self.offline(taxonomy, vectors), taxonomy)
+        return OfflineCandidates(self.offline(taxonomy, vectors), taxonomy,
+                                 max_candidates=self.llm_config().max_candidates)
 
     def openai_client(self) -> Any:
         """An `openai.OpenAI` client for the Batch API; the SDK's own retries (backoff, Retry-After) apply."""
@@ -122,29 +113,29 @@ class ExtractorResource(dg.ConfigurableResource):
         return OpenAI(api_key=self.openai_api_key, base_url=self.openai_base_url, max_retries=self.sdk_max_retries,
                       timeout=120.0)
 
-    def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Any:
-        """The configured extractor. OpenAI modes put the offline retriever's candidates into the prompt."""
-        offline = self.offline(taxonomy, vectors)
-        if self.mode == "offline":
-            return offline
-        if self.mode not in ("openai", "cascade"):
+    def build(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> Extractor:
+        """The configured extractor (`skillatlas.extract.factory.build_extractor`)."""
+        settings = self.settings()
+        if settings.extractor != "offline" and not self.openai_api_key:
             raise dg.Failure(
-                f"extractor mode {self.mode!r} is not one of offline, openai, cascade", allow_retries=False
+                f"extractor mode {settings.extractor!r} needs OPENAI_API_KEY in the environment", allow_retries=False
             )
-        if not self.openai_api_key:
-            raise dg.Failure(
-                f"extractor mode {self.mode!r} needs OPENAI_API_KEY in the environment", allow_retries=False
-            )
-        from skillatlas.extract import llm
+        return build_domain_extractor(settings, taxonomy, vectors=vectors, api_key=self.openai_api_key,
+                                      base_url=self.openai_base_url, prompt_template=self.prompt_template)
 
-        cache = llm.LLMCache(Path(self.cache_dir or ".") / "llm_cache.sqlite")
-        openai_extractor = llm.OpenAIExtractor(
-            llm.OfflineCandidates(offline, taxonomy),
-            self.llm_config(),
-            api_key=self.openai_api_key,
-            base_url=self.openai_base_url,
-            cache=cache,
-        )
-        if self.mode == "openai":
-            return openai_extractor
-        return llm.CascadeExtractor(offline, openai_extractor, threshold=self.cascade_threshold)
+    def engine_and_version(self, warehouse: Any, artifacts: Any, log: Any) -> tuple[Extractor, str]:
+        """The extractor over the taxonomy stored in the warehouse (operator jobs), and its version."""
+        from assets.reference import decode_taxonomy, load_taxonomy_vectors
+
+        stored = warehouse.read_table("skill_taxonomy")
+        if stored.empty:
+            raise dg.Failure(
+                description="warehouse table 'skill_taxonomy' is missing or empty: run reference_job first",
+                allow_retries=False,
+            )
+        taxonomy = decode_taxonomy(stored)
+        vectors = load_taxonomy_vectors(artifacts, taxonomy)
+        if vectors is None and self.semantic:
+            log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
+        engine = self.build(taxonomy, vectors)
+        return engine, engine.version

@@ -11,7 +11,6 @@ run-failure notices and the operator see it; its committed batches stay, and re-
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -20,10 +19,11 @@ import pandas as pd
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource, utc_now_iso
 from sensors.run_failures import RUN_FAILURES_TABLE
+from skillatlas.settings import Settings, load_settings
 
 DOCUMENT_ASSETS = frozenset({dg.AssetKey("document_text"), dg.AssetKey("document_skills")})
 STUCK_TAG = "skillatlas/stuck"
-DEFAULT_STUCK_MINUTES = 15
+DEFAULT_STUCK_MINUTES = Settings.model_fields["stuck_minutes"].default
 STEP_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -34,14 +34,8 @@ STEP_EVENTS = {
 
 
 def stuck_minutes() -> float:
-    raw = os.environ.get("SKILLATLAS_STUCK_MINUTES", "")
-    try:
-        value = float(raw) if raw else DEFAULT_STUCK_MINUTES
-    except ValueError:
-        raise ValueError(f"SKILLATLAS_STUCK_MINUTES={raw!r} is not a number of minutes") from None
-    if value <= 0:
-        raise ValueError(f"SKILLATLAS_STUCK_MINUTES must be positive, got {value}")
-    return value
+    """SKILLATLAS_STUCK_MINUTES (positive; see `skillatlas.settings`)."""
+    return load_settings().stuck_minutes
 
 
 def is_document_run(run: dg.DagsterRun) -> bool:

@@ -1,29 +1,41 @@
-"""Well-known filesystem locations of the repository."""
+"""Well-known filesystem locations of the repository (configurable ones come from :mod:`skillatlas.settings`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT: Path = Path(__file__).resolve().parents[1]
-REFERENCE_DIR: Path = Path(os.environ.get("SKILLATLAS_REFERENCE_DIR") or REPO_ROOT / "data" / "reference")
+from skillatlas.settings import REPO_ROOT, Settings, SettingsError, load_settings
+
 SAMPLE_INBOX: Path = REPO_ROOT / "data" / "sample_inbox"
 MODELS_DIR: Path = REPO_ROOT / "models"
 TOKENIZER_PATH: Path = MODELS_DIR / "all-MiniLM-L6-v2.tokenizer.json"
+
+
+def _reference_dir_at_import() -> Path:
+    # SKILLATLAS_REFERENCE_DIR is any path, so it cannot be invalid itself; an invalid *other* variable must not
+    # break `import skillatlas` (the CLI's --help, the tests): it is reported by the first load_settings() call.
+    try:
+        return load_settings().resolved_reference_dir
+    except SettingsError:
+        return Settings.model_construct().resolved_reference_dir
+
+
+REFERENCE_DIR: Path = _reference_dir_at_import()
 
 __all__ = ["MODELS_DIR", "REFERENCE_DIR", "REPO_ROOT", "SAMPLE_INBOX", "TOKENIZER_PATH"]
 
 
 def data_dir() -> Path:
     """Where the embedded warehouse and artefacts live: SKILLATLAS_DATA_DIR, else `<repo>/.dagster`."""
-    return Path(os.environ.get("SKILLATLAS_DATA_DIR") or REPO_ROOT / ".dagster").resolve()
+    return load_settings().resolved_data_dir
 
 
 def artifacts_dir() -> Path:
     """Taxonomy vectors, the search index and the LLM cache (shared by the Dagster layer and the CLI)."""
-    return data_dir() / "artifacts"
+    return load_settings().artifacts_dir
 
 
 def default_warehouse_url() -> str:
     """SKILLATLAS_WAREHOUSE_URL, else the embedded SQLite warehouse in the data dir."""
-    return os.environ.get("SKILLATLAS_WAREHOUSE_URL") or f"sqlite:///{data_dir() / 'warehouse.sqlite'}"
+    settings = load_settings()
+    return settings.warehouse_url or settings.embedded_warehouse_url

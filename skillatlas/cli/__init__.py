@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from skillatlas.settings import SettingsError
+
+    try:
+        return _main(argv)
+    except SettingsError as exc:  # a bad SKILLATLAS_* value: one line naming the variable, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.debug:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,10 +59,10 @@ def _repo_root() -> Path:
 
 
 def default_index_dir() -> Path:
-    from skillatlas.paths import artifacts_dir
+    from skillatlas.settings import load_settings
 
-    env = os.environ.get("SKILLATLAS_INDEX_DIR")
-    return Path(env) if env else artifacts_dir() / "search_index"
+    settings = load_settings()
+    return settings.index_dir or settings.artifacts_dir / "search_index"
 
 
 def default_warehouse_url() -> str:
@@ -230,7 +229,7 @@ def cmd_match(args: argparse.Namespace, out: TextIO | None = None) -> int:
     for i, r in enumerate(records, start=1):
         title = f" {r['title']}" if r["title"] else ""
         overlap, semantic = float(r["overlap_score"] or 0), float(r["semantic_score"] or 0)
-        out.write(f"{i:>3}. [{r['tier']}] {r['target_id']}{title}  score {float(r['score']):.3f}"
+        out.write(f"{i:>3}. [{r['tier']}] {r['target_id']}{title}  score {float(r['score'] or 0.0):.3f}"
                   f" (overlap {overlap:.3f}, semantic {semantic:.3f})\n")
         if r["shared_skills"]:
             out.write(f"     shared: {r['shared_skills']}\n")

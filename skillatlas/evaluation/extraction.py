@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from skillatlas.evaluation.cli import add_eval_parser, metric_lines
+from skillatlas.extract.base import Extractor, Ranker
 
 __all__ = [
     "EvalResult",
@@ -157,14 +158,15 @@ def skill_label_map(taxonomy: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _ranking_of(extractor: Any, sentence: str, depth: int) -> list[str]:
-    """skill ids ranked for one sentence: ``rank`` when the extractor has it, else ``extract`` order."""
-    if hasattr(extractor, "rank"):
+def _ranking_of(extractor: Extractor, sentence: str, depth: int) -> list[str]:
+    """skill ids ranked for one sentence: ``rank`` when the extractor is a :class:`Ranker`, else ``extract``
+    order."""
+    if isinstance(extractor, Ranker):
         return [sid for sid, _ in extractor.rank(sentence, depth)]
     return [m.skill_id for m in extractor.extract(sentence)]
 
 
-def evaluate_extractor(extractor: Any, gold: Sequence[GoldSentence], label_of: dict[str, str], *,
+def evaluate_extractor(extractor: Extractor, gold: Sequence[GoldSentence], label_of: dict[str, str], *,
                        depth: int = MRR_DEPTH, progress: Callable[[int], None] | None = None) -> EvalResult:
     """Rank every gold sentence with ``extractor`` and score it against the gold ESCO labels."""
     t0 = time.perf_counter()
@@ -182,42 +184,23 @@ class ExtractorUnavailable(RuntimeError):
     """The requested extractor cannot be built (missing module, API key, ...)."""
 
 
-def _build_extractor(kind: str, max_span_tokens: int | None = None, *, semantic: bool = True) -> Any:
-    from skillatlas.extract.offline import MAX_SPAN_TOKENS, OfflineExtractor, get_offline_extractor
+def build_cli_extractor(kind: str, max_span_tokens: int | None = None, *, semantic: bool = True) -> Extractor:
+    """The extractor of ``--extractor kind``, built like the pipeline's (:func:`build_extractor`, the same
+    settings): only the kind, the span window and phrase-only come from the command line."""
+    import os
 
-    if kind == "offline":
-        if not semantic:
-            return get_offline_extractor(semantic=False)
-        if max_span_tokens is None or max_span_tokens == MAX_SPAN_TOKENS:
-            return get_offline_extractor(semantic=True)
-        from skillatlas.extract.embeddings import get_embedder
-        from skillatlas.reference.taxonomy import load_taxonomy
-
-        return OfflineExtractor(load_taxonomy(), get_embedder(), max_span_tokens=max_span_tokens)
-    try:
-        from skillatlas.extract.llm import build_extractor_from_env
-    except ImportError as exc:
-        raise ExtractorUnavailable(
-            f"--extractor {kind} needs skillatlas.extract.llm.build_extractor_from_env, which is not available "
-            f"({exc}); use --extractor offline") from exc
-    from skillatlas.reference.taxonomy import load_taxonomy
+    from skillatlas.extract.factory import build_extractor
+    from skillatlas.extract.offline import MAX_SPAN_TOKENS
+    from skillatlas.settings import load_settings
 
     try:
+        settings = load_settings(extractor=kind, semantic=semantic,
+                                 max_span_tokens=max_span_tokens or MAX_SPAN_TOKENS)
         # the API key is checked before anything expensive is loaded
-        return build_extractor_from_env(kind, load_taxonomy(), offline=_LazyOffline())
-    except TypeError:  # an older signature: build_extractor_from_env(kind)
-        return build_extractor_from_env(kind)
+        return build_extractor(settings, compute_vectors=True, api_key=os.environ.get("OPENAI_API_KEY", "").strip(),
+                               base_url=os.environ.get("OPENAI_BASE_URL", "").strip() or None)
     except (ValueError, RuntimeError, OSError) as exc:
         raise ExtractorUnavailable(f"--extractor {kind}: {exc}") from exc
-
-
-class _LazyOffline:
-    """Stands in for the shared offline extractor until first use (so a missing API key fails fast)."""
-
-    def __getattr__(self, name: str) -> Any:
-        from skillatlas.extract.offline import get_offline_extractor
-
-        return getattr(get_offline_extractor(semantic=True), name)
 
 
 def _cmd_eval_extraction(args: argparse.Namespace) -> int:
@@ -233,7 +216,7 @@ def _cmd_eval_extraction(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        extractor = _build_extractor(args.extractor, args.max_span_tokens)
+        extractor = build_cli_extractor(args.extractor, args.max_span_tokens)
     except (ExtractorUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -242,7 +225,7 @@ def _cmd_eval_extraction(args: argparse.Namespace) -> int:
     for part in parts:
         result = evaluate_extractor(extractor, select_part(gold, part), label_of)
         payload = {"file": str(path), "extractor": args.extractor, "part": part, **result.as_dict(),
-                   "version": getattr(extractor, "version", None)}
+                   "version": extractor.version}
         if args.json:
             print(json.dumps(payload))
         else:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from skillatlas.evaluation.cli import add_eval_parser, metric_lines
+from skillatlas.extract.base import Extractor
 
 __all__ = ["Posting", "SpanEvalResult", "evaluate_postings", "read_skillspan", "register"]
 
@@ -137,7 +138,7 @@ def _mention_spans(mentions: Sequence[Any], occurrences: bool) -> list[tuple[int
     return out
 
 
-def evaluate_postings(extractor: Any, postings: Sequence[Posting], *, occurrences: bool = False,
+def evaluate_postings(extractor: Extractor, postings: Sequence[Posting], *, occurrences: bool = False,
                       progress: Callable[[int], None] | None = None) -> SpanEvalResult:
     """Run ``extractor.extract`` on every posting and score mentions against the gold spans.
 
@@ -185,7 +186,7 @@ def evaluate_postings(extractor: Any, postings: Sequence[Posting], *, occurrence
 
 # ---------------------------------------------------------------------------------------------------- CLI
 def _cmd_eval_spans(args: argparse.Namespace) -> int:
-    from skillatlas.evaluation.extraction import ExtractorUnavailable, _build_extractor
+    from skillatlas.evaluation.extraction import ExtractorUnavailable, build_cli_extractor
 
     path = Path(args.file)
     if not path.is_file():
@@ -197,14 +198,14 @@ def _cmd_eval_spans(args: argparse.Namespace) -> int:
         print(f"error: {path}: not SkillSpan JSON lines ({exc})", file=sys.stderr)
         return 2
     try:
-        extractor = _build_extractor(args.extractor, args.max_span_tokens, semantic=not args.phrase_only)
+        extractor = build_cli_extractor(args.extractor, args.max_span_tokens, semantic=not args.phrase_only)
     except (ExtractorUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = evaluate_postings(extractor, postings, occurrences=args.occurrences)
     payload = {"file": str(path), "extractor": args.extractor, "occurrences": args.occurrences,
                **result.as_dict(args.top_junk),
-               "version": getattr(extractor, "version", None)}
+               "version": extractor.version}
     if args.json:
         print(json.dumps(payload))
     else:

@@ -32,9 +32,11 @@ def model_version() -> str:
 
 def default_threads() -> int:
     """Intra-op threads: ``SKILLATLAS_ONNX_THREADS`` or the number of usable cores (at most 8)."""
-    env = os.environ.get("SKILLATLAS_ONNX_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
+    from skillatlas.settings import load_settings
+
+    configured = load_settings().onnx_threads
+    if configured is not None:
+        return configured
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
@@ -82,11 +84,12 @@ class MiniLMEmbedder:
         feeds = {"input_ids": input_ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        hidden = self._session.run(None, feeds)[0]  # (n, seq, 384)
+        hidden = np.asarray(self._session.run(None, feeds)[0])  # (n, seq, 384)
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """float32 array (len(texts), 384), rows L2-normalised, in input order."""

@@ -43,6 +43,7 @@ from skillatlas.extract.phrase_match import (
 )
 from skillatlas.extract.structure import TemplateMask, template_regions
 from skillatlas.reference.taxonomy import _strip_parens, common_words
+from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
 
 __all__ = [
     "VECTOR_RECIPE",
@@ -291,7 +292,7 @@ class OfflineExtractor:
     """
 
     def __init__(self, taxonomy: pd.DataFrame, embedder: MiniLMEmbedder | None = None,
-                 taxonomy_vectors: np.ndarray | None = None, *, min_confidence: float = 0.5,
+                 taxonomy_vectors: np.ndarray | None = None, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  canonical: bool = True, max_span_tokens: int = MAX_SPAN_TOKENS, use_structure: bool = True,
                  skills_per_evidence: int = SKILLS_PER_EVIDENCE,
                  single_word_min_confidence: float = SINGLE_WORD_MIN_CONFIDENCE) -> None:
@@ -602,7 +603,9 @@ class OfflineExtractor:
 
 
 @lru_cache(maxsize=2)
-def get_offline_extractor(semantic: bool = True, min_confidence: float = 0.5) -> OfflineExtractor:
+def get_offline_extractor(
+    semantic: bool = True, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> OfflineExtractor:
     """Shared extractor over :func:`skillatlas.reference.taxonomy.load_taxonomy` (semantic: cached taxonomy vectors)."""
     from skillatlas.extract.embeddings import get_embedder
     from skillatlas.reference.taxonomy import load_taxonomy

@@ -14,19 +14,20 @@ import pandas as pd
 import pytest
 
 from skillatlas.errors import ErrorKind, ItemError
+from skillatlas.extract.base import Extractor, LLMBacked
+from skillatlas.extract.factory import MissingAPIKeyError, build_extractor
 from skillatlas.extract.llm import (
     CascadeExtractor,
     LLMCache,
     LLMConfig,
     LLMStats,
-    MissingAPIKeyError,
     OfflineCandidates,
     OpenAIExtractor,
     RateLimiter,
-    build_extractor_from_env,
     chunk_text,
 )
 from skillatlas.extract.offline import SkillMention
+from skillatlas.settings import SettingsError, load_settings
 from tests.support.fake_openai import (
     FakeOpenAIServer,
     content,
@@ -58,8 +59,7 @@ def candidates(text: str) -> list[tuple[str, str]]:
 
 # Small waits everywhere so the whole module runs in a few seconds.
 FAST = LLMConfig(
-    model="gpt-test", timeout_s=2.0, backoff_base_s=0.02, backoff_max_s=0.1,
-    requests_per_minute=None, tokens_per_minute=None, max_workers=4,
+    model="gpt-test", timeout_s=2.0, requests_per_minute=None, tokens_per_minute=None,
 )
 
 
@@ -72,6 +72,26 @@ def server() -> Iterator[FakeOpenAIServer]:
 def make(server: FakeOpenAIServer, cache: LLMCache | None = None, **overrides: Any) -> OpenAIExtractor:
     return OpenAIExtractor(candidates, replace(FAST, **overrides), api_key=API_KEY, base_url=server.base_url,
                            cache=cache)
+
+
+def extract_all(
+    ex: OpenAIExtractor | CascadeExtractor, docs: list[tuple[str, str]], workers: int = 4
+) -> tuple[dict[str, list[SkillMention]], dict[str, ItemError], LLMStats]:
+    """Every document through ``extract`` on ``workers`` threads, as the pipeline does one by one: results and
+    per-item failures (disjoint), and the extractor's cumulative stats."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(text: str) -> list[SkillMention] | ItemError:
+        try:
+            return ex.extract(text)
+        except ItemError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(one, [text for _, text in docs]))
+    results = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if not isinstance(o, ItemError)}
+    failures = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if isinstance(o, ItemError)}
+    return results, failures, ex.stats
 
 
 # ----------------------------------------------------------------------------------------------- success
@@ -140,7 +160,7 @@ def test_500_twice_then_success(server: FakeOpenAIServer) -> None:
 def test_500_forever_fails_one_item_only(server: FakeOpenAIServer) -> None:
     server.when("BROKEN", server_error(500))
     docs = [("a", "Python basics"), ("bad", "BROKEN doc about SQL"), ("c", "Git and Tableau"), ("d", "SQL")]
-    results, failures, stats = make(server).extract_many(docs)
+    results, failures, stats = extract_all(make(server), docs)
 
     assert set(results) == {"a", "c", "d"} and set(failures) == {"bad"}
     err = failures["bad"]
@@ -161,9 +181,10 @@ def test_permanent_4xx_not_retried(server: FakeOpenAIServer) -> None:
 
 def test_timeout_retried_then_timeout_failure(server: FakeOpenAIServer) -> None:
     server.when("SLOW", slow(3.0))
-    ex = make(server, timeout_s=0.3)
+    # the SDK backs off 0.5 s then 1 s (at most) between attempts: 3 x 0.2 s + 1.5 s stays within the bound
+    ex = make(server, timeout_s=0.2)
     t0 = time.monotonic()
-    results, failures, stats = ex.extract_many([("slow", "SLOW Python course"), ("fast", "Git")])
+    results, failures, stats = extract_all(ex, [("slow", "SLOW Python course"), ("fast", "Git")])
     assert time.monotonic() - t0 < 2.5
     assert set(results) == {"fast"}
     assert failures["slow"].kind == ErrorKind.TIMEOUT and failures["slow"].transient
@@ -181,7 +202,7 @@ def test_malformed_json_retried_then_success(server: FakeOpenAIServer) -> None:
                                  content({"answer": []}), content("")])
 def test_invalid_output_forever_is_permanent_failure(server: FakeOpenAIServer, bad: Any) -> None:
     server.set_default(bad)
-    results, failures, stats = make(server).extract_many([("x", DOC)])
+    results, failures, stats = extract_all(make(server), [("x", DOC)])
     assert not results
     err = failures["x"]
     assert err.kind == ErrorKind.MODEL_ERROR and not err.transient and "invalid model output" in err.message
@@ -193,7 +214,7 @@ def test_invalid_output_forever_is_permanent_failure(server: FakeOpenAIServer, b
 
 def test_out_of_taxonomy_dropped_and_counted(server: FakeOpenAIServer) -> None:
     server.set_default(out_of_taxonomy())
-    results, failures, stats = make(server).extract_many([("a", DOC), ("b", "Python")])
+    results, failures, stats = extract_all(make(server), [("a", DOC), ("b", "Python")])
     assert not failures
     assert all(m.skill_id in CANDIDATE_IDS for ms in results.values() for m in ms)
     assert stats.dropped_out_of_taxonomy == 2
@@ -226,7 +247,7 @@ def test_cache_hit_avoids_second_request(server: FakeOpenAIServer, tmp_path: Pat
     assert again == first and len(server.requests) == 1
 
     ex = make(server, cache)
-    _, _, stats = ex.extract_many([("a", DOC), ("b", DOC)])
+    _, _, stats = extract_all(ex, [("a", DOC), ("b", DOC)], workers=1)
     assert stats.cache_hits == 2 and stats.requests == 0 and len(server.requests) == 1
 
     # anything that changes the answer's inputs misses: model, prompt template, candidate set, text
@@ -253,8 +274,8 @@ def test_failed_documents_are_not_cached(server: FakeOpenAIServer) -> None:
 
 def test_rate_limiter_enforces_rpm_across_threads(server: FakeOpenAIServer) -> None:
     rpm = 300  # 5/s with 1 s of burst: 10 requests need >= ~1 s
-    ex = make(server, requests_per_minute=rpm, rate_limit_headroom=1.0, burst_seconds=1.0, max_workers=4)
-    _, failures, _ = ex.extract_many([(str(i), f"Python {i}") for i in range(10)])
+    ex = make(server, requests_per_minute=rpm, rate_limit_headroom=1.0, burst_seconds=1.0)
+    _, failures, _ = extract_all(ex, [(str(i), f"Python {i}") for i in range(10)], workers=4)
     assert not failures
     times = sorted(r.time for r in server.requests)
     assert times[-1] - times[0] >= (10 - 5) / 5 - 0.05
@@ -306,7 +327,7 @@ def test_api_key_never_in_logs_stats_repr_or_errors(server: FakeOpenAIServer, ca
     server.when("AUTH", server_error(401))
     server.when("DOWN", server_error(500))
     ex = make(server)
-    results, failures, stats = ex.extract_many([("ok", DOC), ("auth", "AUTH Python"), ("down", "DOWN SQL")])
+    results, failures, stats = extract_all(ex, [("ok", DOC), ("auth", "AUTH Python"), ("down", "DOWN SQL")])
 
     assert set(results) == {"ok"} and set(failures) == {"auth", "down"}
     assert not failures["auth"].transient and "authentication" in failures["auth"].message
@@ -318,17 +339,18 @@ def test_api_key_never_in_logs_stats_repr_or_errors(server: FakeOpenAIServer, ca
     assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in server.requests)
 
 
-def test_build_from_env_requires_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+def test_factory_requires_key_and_a_known_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     for kind in ("openai", "cascade"):
+        monkeypatch.setenv("SKILLATLAS_EXTRACTOR", kind)
         with pytest.raises(MissingAPIKeyError, match="OPENAI_API_KEY is not set"):
-            build_extractor_from_env(kind)
-    with pytest.raises(ValueError, match="unknown extractor kind"):
-        build_extractor_from_env("gpt")
+            build_extractor(load_settings(), api_key=None)
+    monkeypatch.setenv("SKILLATLAS_EXTRACTOR", "gpt")
+    with pytest.raises(SettingsError, match="SKILLATLAS_EXTRACTOR='gpt' is not one of offline, openai, cascade"):
+        load_settings()
 
 
-def test_build_from_env_openai_and_cascade(monkeypatch: pytest.MonkeyPatch, server: FakeOpenAIServer,
-                                           tmp_path: Path) -> None:
+def test_factory_builds_openai_and_cascade_from_settings(monkeypatch: pytest.MonkeyPatch, server: FakeOpenAIServer,
+                                                         tmp_path: Path) -> None:
     import skillatlas.extract.embeddings
     import skillatlas.extract.offline
 
@@ -338,20 +360,45 @@ def test_build_from_env_openai_and_cascade(monkeypatch: pytest.MonkeyPatch, serv
 
     monkeypatch.setattr(skillatlas.extract.embeddings, "MiniLMEmbedder", lambda *a, **k: None)
     monkeypatch.setattr(skillatlas.extract.offline, "OfflineExtractor", Offline)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("SKILLATLAS_LLM_MODEL", "gpt-env")
     monkeypatch.setenv("SKILLATLAS_LLM_CACHE", str(tmp_path))
+    monkeypatch.setenv("SKILLATLAS_SEMANTIC", "0")
+    monkeypatch.setenv("SKILLATLAS_MIN_CONFIDENCE", "0.4")
+    monkeypatch.setenv("SKILLATLAS_LLM_MIN_CONFIDENCE", "0.6")
     taxonomy = pd.DataFrame({"skill_id": [s for s, _ in CANDIDATES], "label": [lb for _, lb in CANDIDATES]})
 
-    llm = build_extractor_from_env("openai", taxonomy)
+    settings = load_settings(extractor="openai")
+    llm = build_extractor(settings, taxonomy, api_key=API_KEY, base_url=server.base_url)
     assert isinstance(llm, OpenAIExtractor) and llm.config.model == "gpt-env"
+    assert llm.config.min_confidence == 0.6 and llm.config.max_retries == settings.llm_max_retries
+    assert isinstance(llm, Extractor) and isinstance(llm, LLMBacked)
     assert API_KEY not in repr(llm)
     assert llm.extract("Python and SQL") == []  # the empty offline retriever: no candidates, no request
     assert llm.stats.skipped_no_candidates == 1 and not server.requests
-    cascade = build_extractor_from_env("cascade", taxonomy)
-    assert isinstance(cascade, CascadeExtractor) and cascade.threshold == 0.75
+    monkeypatch.setenv("SKILLATLAS_CASCADE_THRESHOLD", "0.6")
+    cascade = build_extractor(load_settings(extractor="cascade"), taxonomy, api_key=API_KEY,
+                              base_url=server.base_url)
+    assert isinstance(cascade, CascadeExtractor) and cascade.threshold == 0.6
+    assert isinstance(cascade, LLMBacked) and cascade.journal is cascade.llm.journal
     assert (tmp_path / "llm_cache.sqlite").exists()
+    offline = build_extractor(load_settings(extractor="offline"), taxonomy)
+    assert isinstance(offline, Extractor) and not isinstance(offline, LLMBacked)
+
+    # the version covers model, prompt template and taxonomy: changing any makes stored results stale
+    def version(taxonomy: pd.DataFrame = taxonomy, prompt: str | None = None, **overrides: Any) -> str:
+        return build_extractor(load_settings(extractor="openai", **overrides), taxonomy, api_key=API_KEY,
+                               base_url=server.base_url, prompt_template=prompt).version
+
+    base = version()
+    assert base == llm.version and "gpt-env" in base
+    assert version(llm_model="gpt-other") != base
+    assert version(prompt="Only the obvious skills.\n{candidates}") != base
+    relabelled = taxonomy.assign(label=[lb.upper() for lb in taxonomy["label"]])
+    assert version(relabelled) != base
+    assert version(llm_timeout_s=5.0) == base  # how patiently we ask does not change the answer
+    cascade_version = cascade.version
+    assert build_extractor(load_settings(extractor="cascade", cascade_threshold=0.9), taxonomy, api_key=API_KEY,
+                           base_url=server.base_url).version != cascade_version
 
 
 # ----------------------------------------------------------------------------------------------- misc
@@ -407,14 +454,13 @@ def test_cascade_routes_only_unsure_documents(server: FakeOpenAIServer) -> None:
     sure, unsure = "Git every day.", "Python and SQL, softly worded."
     offline = FakeOffline({sure: [_m("esco:git", 0.95)], unsure: [_m("esco:python", 0.4)]})
     cascade = CascadeExtractor(offline, make(server), threshold=0.75)
-    results, failures, stats = cascade.extract_many([("sure", sure), ("unsure", unsure)])
+    results, failures, stats = extract_all(cascade, [("sure", sure), ("unsure", unsure)], workers=1)
 
     assert not failures and len(server.requests) == 1 and server.requests[0].document == unsure
     assert [m.skill_id for m in results["sure"]] == ["esco:git"]
     by_id = {m.skill_id: m for m in results["unsure"]}
     assert by_id["esco:sql"].method == "llm"
     assert by_id["esco:python"].method == "phrase" and by_id["esco:python"].confidence == 0.9  # raised
-    assert stats.extra == {"routed_to_llm": 1, "offline_only": 1}
     assert cascade.extract(sure) == results["sure"] and len(server.requests) == 1
 
 
@@ -423,14 +469,14 @@ def test_cascade_llm_failure_falls_back_or_fails(server: FakeOpenAIServer) -> No
     doc = "Python, vaguely."
     offline = FakeOffline({doc: [_m("esco:python", 0.4)]})
     cascade = CascadeExtractor(offline, make(server))
-    results, failures, stats = cascade.extract_many([("d", doc)])
+    results, failures, stats = extract_all(cascade, [("d", doc)])
     assert [m.skill_id for m in results["d"]] == ["esco:python"] and not failures and stats.llm_fallbacks == 1
     assert [m.skill_id for m in cascade.extract(doc)] == ["esco:python"]   # the per-document path
     assert cascade.stats.llm_fallbacks == 2                              # cumulative: both paths counted
     outcome = cascade.llm.journal.get(doc)
     assert outcome.fallback and outcome.error is not None and outcome.error.kind == ErrorKind.MODEL_ERROR
     strict = CascadeExtractor(offline, make(server), fallback_to_offline=False)
-    results, failures, _ = strict.extract_many([("d", doc)])
+    results, failures, _ = extract_all(strict, [("d", doc)])
     assert not results and failures["d"].kind == ErrorKind.MODEL_ERROR
 
 

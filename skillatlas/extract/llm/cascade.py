@@ -1,19 +1,19 @@
-"""Offline-first cascade, the offline candidate retriever, and ``build_extractor_from_env``."""
+"""Offline-first cascade and the offline candidate retriever (built by :mod:`skillatlas.extract.factory`)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-from skillatlas.errors import ErrorKind, ItemError
-from skillatlas.extract.llm.cache import CACHE_FILENAME, LLMCache
-from skillatlas.extract.llm.config import LLMConfig, LLMStats
+from skillatlas.errors import ItemError
+from skillatlas.extract.base import OfflineEngine
+from skillatlas.extract.llm.config import LLMStats
+from skillatlas.extract.llm.grounding import OutcomeJournal
 from skillatlas.extract.llm.openai_extractor import OpenAIExtractor
 
 if TYPE_CHECKING:
@@ -21,17 +21,9 @@ if TYPE_CHECKING:
 
     from skillatlas.extract.offline import SkillMention
 
-__all__ = ["CascadeExtractor", "MissingAPIKeyError", "OfflineCandidates", "build_extractor_from_env"]
+__all__ = ["CascadeExtractor", "OfflineCandidates"]
 
 log = logging.getLogger(__name__)
-
-
-class _Offline(Protocol):
-    version: str
-
-    def extract(self, text: str) -> list[SkillMention]: ...
-
-    def rank(self, sentence: str, k: int = 10) -> list[tuple[str, float]]: ...
 
 
 _SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+|$)")
@@ -50,14 +42,21 @@ class OfflineCandidates:
     as the offline extractor is (calls are serialised by a lock to be safe with onnxruntime sessions).
     """
 
-    def __init__(self, offline: _Offline, taxonomy: pd.DataFrame, *, max_candidates: int = 60,
+    def __init__(self, offline: OfflineEngine, taxonomy: pd.DataFrame, *, max_candidates: int = 60,
                  per_sentence_k: int = 5, max_sentences: int = 300) -> None:
         self.offline = offline
         self.labels: dict[str, str] = dict(zip(taxonomy["skill_id"], taxonomy["label"], strict=True))
+        digest = hashlib.sha256("".join(f"{sid}\t{label}\n" for sid, label in self.labels.items()).encode())
+        self._labels_fp = digest.hexdigest()[:10]
         self.max_candidates = max_candidates
         self.per_sentence_k = per_sentence_k
         self.max_sentences = max_sentences
         self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        """The offline extractor's version (taxonomy ids, model) and the fingerprint of the labels in prompts."""
+        return f"{self.offline.version}:labels-{self._labels_fp}"
 
     def __call__(self, text: str) -> list[tuple[str, str]]:
         scores: dict[str, float] = {}
@@ -83,21 +82,28 @@ class CascadeExtractor:
     Merge: every offline mention is kept (it has exact offsets; its confidence is raised to the LLM's when
     the LLM is more confident); skills only the LLM found are added with ``method="llm"``.
 
-    LLM failure: with ``fallback_to_offline=True`` (default) the document keeps its offline mentions, is not
-    in ``failures``, is counted in ``LLMStats.llm_fallbacks`` (the call's and the extractor's cumulative
+    LLM failure: with ``fallback_to_offline=True`` (default) the document keeps its offline mentions, is
+    counted in ``LLMStats.llm_fallbacks`` (the call's and the extractor's cumulative
     stats) and journalled in ``llm.journal`` (``fallback=True``, with the error) so that the Dagster layer
     records it in the item ledger; with ``False`` it is a failure like in :class:`OpenAIExtractor`.
-    ``results`` and ``failures`` are always disjoint.
     """
 
-    def __init__(self, offline: _Offline, llm: OpenAIExtractor, threshold: float = 0.75, *,
+    def __init__(self, offline: OfflineEngine, llm: OpenAIExtractor, threshold: float = 0.75, *,
                  min_confident: int = 1, fallback_to_offline: bool = True) -> None:
         self.offline = offline
         self.llm = llm
         self.threshold = threshold
         self.min_confident = min_confident
         self.fallback_to_offline = fallback_to_offline
-        self.version = f"cascade({getattr(offline, 'version', '?')}+{llm.version}:{llm.config.model})"
+
+    @property
+    def version(self) -> str:
+        """Offline and LLM versions (model, prompt, taxonomy) and the routing threshold."""
+        return f"cascade@{self.threshold:g}/{self.min_confident}({self.offline.version}+{self.llm.version})"
+
+    @property
+    def journal(self) -> OutcomeJournal:
+        return self.llm.journal
 
     def __repr__(self) -> str:
         return f"CascadeExtractor(threshold={self.threshold}, llm={self.llm!r})"
@@ -136,42 +142,6 @@ class CascadeExtractor:
             log.warning("LLM step failed, keeping offline mentions: %s", exc)
             return offline
 
-    def extract_many(
-        self, docs: Sequence[tuple[str, str]], *, max_workers: int | None = None
-    ) -> tuple[dict[str, list[SkillMention]], dict[str, ItemError], LLMStats]:
-        results: dict[str, list[SkillMention]] = {}
-        failures: dict[str, ItemError] = {}
-        routed: list[tuple[str, str]] = []
-        for doc_id, text in docs:
-            try:
-                mentions = self.offline.extract(text)
-            except ItemError as exc:
-                failures[doc_id] = exc
-                continue
-            except Exception as exc:  # never let one document break the batch
-                msg = f"offline extraction: {type(exc).__name__}: {exc}"
-                failures[doc_id] = ItemError(ErrorKind.MODEL_ERROR, msg)
-                continue
-            results[doc_id] = mentions
-            if self.needs_llm(mentions):
-                routed.append((doc_id, text))
-        text_of = dict(routed)
-        llm_results, llm_failures, stats = self.llm.extract_many(routed, max_workers=max_workers)
-        stats.extra["routed_to_llm"] = len(routed)
-        stats.extra["offline_only"] = len(results) - len(routed)
-        for doc_id, mentions in llm_results.items():
-            results[doc_id] = self.merge(results[doc_id], mentions)
-        for doc_id, error in llm_failures.items():
-            if self.fallback_to_offline:
-                stats.llm_fallbacks += 1
-                self.llm.count(llm_fallbacks=1)
-                self.llm.journal.update(text_of[doc_id], fallback=True)
-                log.warning("LLM step failed for %s, keeping offline mentions: %s", doc_id, error)
-            else:
-                results.pop(doc_id, None)
-                failures[doc_id] = error
-        return results, failures, stats
-
     def rank(self, sentence: str, k: int = 10) -> list[tuple[str, float]]:
         offline = self.offline.rank(sentence, k)
         if offline and offline[0][1] >= self.threshold:
@@ -183,86 +153,3 @@ class CascadeExtractor:
                 raise
             log.warning("LLM rank failed, using the offline ranking: %s", exc)
             return offline
-
-
-# --------------------------------------------------------------------------------------------- env
-
-
-class MissingAPIKeyError(RuntimeError):
-    """OPENAI_API_KEY is required but not set."""
-
-
-def _env_float(name: str, default: float | None) -> float | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if raw.lower() in ("none", "off", "0"):
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-
-
-def default_cache_path() -> Path | None:
-    """``SKILLATLAS_LLM_CACHE`` (file or directory; "off" disables), else ``~/.cache/skillatlas``."""
-    raw = os.environ.get("SKILLATLAS_LLM_CACHE", "").strip()
-    if raw.lower() in ("off", "none", "0"):
-        return None
-    return Path(raw).expanduser() if raw else Path.home() / ".cache" / "skillatlas" / CACHE_FILENAME
-
-
-def build_extractor_from_env(kind: str, taxonomy: pd.DataFrame | None = None, *, offline: Any = None) -> Any:
-    """Build the extractor named ``kind`` ("offline", "openai" or "cascade") from environment variables.
-
-    * ``OPENAI_API_KEY`` (required for openai/cascade), ``OPENAI_BASE_URL`` (optional, OpenAI-compatible
-      server), ``SKILLATLAS_LLM_MODEL`` (default ``gpt-4o-mini``)
-    * optional: ``SKILLATLAS_LLM_RPM``, ``SKILLATLAS_LLM_TPM``, ``SKILLATLAS_LLM_MIN_CONFIDENCE``,
-      ``SKILLATLAS_LLM_TIMEOUT_S``, ``SKILLATLAS_LLM_CACHE`` (path or "off"), ``SKILLATLAS_CASCADE_THRESHOLD``
-
-    ``taxonomy`` defaults to ``build_taxonomy()`` of the shipped reference data; ``offline`` (an already built
-    ``OfflineExtractor`` for that taxonomy) avoids building a second one (and re-embedding the taxonomy).
-    The API key is checked first, before anything expensive is loaded.
-    """
-    kind = kind.strip().lower()
-    if kind not in ("offline", "openai", "cascade"):
-        raise ValueError(f"unknown extractor kind {kind!r}: expected 'offline', 'openai' or 'cascade'")
-    api_key = os.environ.get("OPENAI_API_KEY", "").strip()
-    if kind != "offline" and not api_key:
-        raise MissingAPIKeyError(
-            f"OPENAI_API_KEY is not set: the {kind!r} extractor calls the OpenAI API. Export OPENAI_API_KEY "
-            "(and optionally OPENAI_BASE_URL for an OpenAI-compatible server, SKILLATLAS_LLM_MODEL for the "
-            "model), or use the 'offline' extractor."
-        )
-    if taxonomy is None:
-        from skillatlas.reference.sources import load_esco_skills, load_onet_technology_skills
-        from skillatlas.reference.taxonomy import build_taxonomy
-
-        taxonomy = build_taxonomy(load_esco_skills(), load_onet_technology_skills())
-    if offline is None:
-        from skillatlas.extract.embeddings import MiniLMEmbedder
-        from skillatlas.extract.offline import OfflineExtractor
-
-        offline = OfflineExtractor(taxonomy, MiniLMEmbedder())
-    if kind == "offline":
-        return offline
-    defaults = LLMConfig()
-    config = LLMConfig(
-        model=os.environ.get("SKILLATLAS_LLM_MODEL", "").strip() or defaults.model,
-        requests_per_minute=_env_float("SKILLATLAS_LLM_RPM", defaults.requests_per_minute),
-        tokens_per_minute=_env_float("SKILLATLAS_LLM_TPM", defaults.tokens_per_minute),
-        min_confidence=_env_float("SKILLATLAS_LLM_MIN_CONFIDENCE", defaults.min_confidence) or 0.0,
-        timeout_s=_env_float("SKILLATLAS_LLM_TIMEOUT_S", defaults.timeout_s) or defaults.timeout_s,
-    )
-    cache_path = default_cache_path()
-    llm = OpenAIExtractor(
-        OfflineCandidates(offline, taxonomy, max_candidates=config.max_candidates),
-        config,
-        api_key=api_key,
-        base_url=os.environ.get("OPENAI_BASE_URL", "").strip() or None,
-        cache=LLMCache(cache_path) if cache_path is not None else None,
-    )
-    if kind == "openai":
-        return llm
-    threshold = _env_float("SKILLATLAS_CASCADE_THRESHOLD", 0.75)
-    return CascadeExtractor(offline, llm, threshold=threshold if threshold is not None else 0.75)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 
+from skillatlas.settings import DEFAULT_MIN_CONFIDENCE, Settings
+
 __all__ = ["DEFAULT_PROMPT_TEMPLATE", "SYSTEM_GUARD", "LLMConfig", "LLMStats"]
+
+# defaults of the SKILLATLAS_LLM_* settings: one place (skillatlas.settings)
+_DEFAULTS = Settings.model_fields
 
 # The configurable, per-organisation part of the system prompt. ``{candidates}`` is replaced by the candidate
 # list (one ``- skill_id | label`` line each) and ``{max_skills}`` by ``LLMConfig.max_skills``. Plain
@@ -42,23 +47,20 @@ class LLMConfig:
     ``repr(config)`` is always safe to log.
     """
 
-    model: str = "gpt-4o-mini"
+    model: str = _DEFAULTS["llm_model"].default
     prompt_template: str = DEFAULT_PROMPT_TEMPLATE
-    min_confidence: float = 0.5          # mentions below this confidence are dropped (after caching)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # mentions below this are dropped (after caching)
     max_candidates: int = 60             # candidate skills per request (from the offline retriever)
     max_skills: int = 40                 # asked of the model in the prompt; extra skills are kept
-    requests_per_minute: float | None = 500.0
-    tokens_per_minute: float | None = 200_000.0
-    timeout_s: float = 60.0
-    max_attempts: int = 3                # total attempts per request (1 = no retry)
+    requests_per_minute: float | None = _DEFAULTS["llm_rpm"].default
+    tokens_per_minute: float | None = _DEFAULTS["llm_tpm"].default
+    timeout_s: float = _DEFAULTS["llm_timeout_s"].default
+    max_retries: int = _DEFAULTS["llm_max_retries"].default  # the openai SDK's retries (timeouts, 429, 5xx)
     price_per_1k_input: float = 0.00015  # USD, gpt-4o-mini list price
     price_per_1k_output: float = 0.0006
-    max_workers: int = 4                 # threads used by extract_many
     chunk_chars: int = 12_000            # longer documents are sent as several chunks of whole sentences
     max_output_tokens: int | None = 2048  # sent as max_completion_tokens; None = server default
     temperature: float | None = 0.0      # None = omit (reasoning models reject temperature)
-    backoff_base_s: float = 0.5          # exponential backoff: base * 2**(attempt-1), plus full jitter
-    backoff_max_s: float = 20.0
     max_retry_after_s: float = 60.0      # longer Retry-After: not waited for, the item fails (transient)
     rate_limit_headroom: float = 0.97    # pace at this fraction of the limits (absorbs jitter vs. the server)
     burst_seconds: float = 0.0           # request burst, in seconds of the RPM rate (0: evenly spaced)
@@ -69,12 +71,12 @@ class LLMConfig:
     batch_price_factor: float = 0.5      # OpenAI Batch API price relative to the synchronous API
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be >= 1")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
-        if self.max_candidates < 1 or self.max_workers < 1 or self.chunk_chars < 200:
-            raise ValueError("max_candidates and max_workers must be >= 1, chunk_chars >= 200")
+        if self.max_candidates < 1 or self.chunk_chars < 200:
+            raise ValueError("max_candidates must be >= 1, chunk_chars >= 200")
         if self.timeout_s <= 0:
             raise ValueError("timeout_s must be > 0")
         if self.review_zone is not None:
@@ -101,7 +103,7 @@ class LLMConfig:
 
 @dataclass
 class LLMStats:
-    """Usage counters of one ``extract_many`` call (or cumulative, see ``OpenAIExtractor.stats``).
+    """Usage counters of one document (or cumulative, see ``OpenAIExtractor.stats``).
 
     ``requests`` counts HTTP requests actually sent (retries included); ``retries`` the subset that were
     retries; ``failures`` documents that ended as an :class:`~skillatlas.errors.ItemError`.

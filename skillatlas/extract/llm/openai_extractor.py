@@ -4,8 +4,13 @@ Flow for one document: split into chunks of whole sentences (``LLMConfig.chunk_c
 the offline retriever for candidate skills -> cache lookup -> one ``chat.completions`` request with a strict
 JSON-schema response format -> validate (schema + candidate set) -> SkillMentions with evidence offsets.
 
-The OpenAI client is created with ``max_retries=0``: retries, backoff, Retry-After and rate limiting are
-handled here so that they are counted, bounded (``LLMConfig.max_attempts``) and shared between threads.
+Retries are the openai SDK's own (``OpenAI(max_retries=LLMConfig.max_retries, timeout=...)``: timeouts,
+connection errors, 408/409/429/5xx, with exponential backoff and the server's Retry-After / retry-after-ms). A
+small HTTP transport wrapper only *observes* each attempt: it counts requests, retries, 429s and timeouts into
+``LLMStats``, paces every attempt through the shared :class:`RateLimiter` (a Retry-After pauses every thread, not
+just the one that got the 429) and marks an answer whose Retry-After exceeds ``LLMConfig.max_retry_after_s`` as
+not retryable (``x-should-retry: false``), so such an item fails fast instead of waiting. The one retry left here
+is semantic: an answer that is not JSON matching the schema is asked again, within the same attempt budget.
 """
 
 from __future__ import annotations
@@ -15,14 +20,14 @@ import hashlib
 import json
 import logging
 import math
-import random
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import httpx2
 
 from skillatlas.errors import ErrorKind, ItemError
 from skillatlas.extract.llm.cache import LLMCache, cache_key
@@ -31,19 +36,27 @@ from skillatlas.extract.llm.grounding import DocOutcome, OutcomeJournal, ground_
 from skillatlas.extract.llm.ratelimit import RateLimiter, estimate_tokens
 
 if TYPE_CHECKING:
-    from openai import OpenAI
-
     from skillatlas.extract.offline import SkillMention
 
 __all__ = [
-    "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "apply_records", "build_messages", "chunk_text",
-    "parse_completion",
+    "CandidateFn", "OpenAIExtractor", "RESPONSE_SCHEMA", "VersionedCandidates", "apply_records", "build_messages",
+    "chunk_text", "parse_completion",
 ]
 
 log = logging.getLogger(__name__)
 
 CandidateFn = Callable[[str], Sequence[tuple[str, str]]]
 """``candidates(text) -> [(skill_id, label), ...]``, best first (the offline retriever's top-N)."""
+
+
+@runtime_checkable
+class VersionedCandidates(Protocol):
+    """A candidate retriever that says what it retrieves from (e.g. the offline extractor over a taxonomy)."""
+
+    @property
+    def version(self) -> str: ...
+
+    def __call__(self, text: str) -> Sequence[tuple[str, str]]: ...
 
 _SKILL_ITEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -155,7 +168,7 @@ def _parse_output(completion: Any, allowed: Mapping[str, str], stats: LLMStats) 
         raise _InvalidOutput("empty message content")
     try:
         data = json.loads(content)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise _InvalidOutput(f"content is not valid JSON ({exc.msg} at char {exc.pos})") from None
     if not isinstance(data, dict) or set(data) != {"skills"} or not isinstance(data["skills"], list):
         raise _InvalidOutput('content does not match the schema: expected {"skills": [...]}')
@@ -264,6 +277,65 @@ def parse_completion(completion: Any, allowed: Mapping[str, str], stats: LLMStat
 # --------------------------------------------------------------------------------------------- extractor
 
 
+# --------------------------------------------------------------------------------------------- transport
+
+
+@dataclass
+class _Call:
+    """One logical request (all its SDK attempts): what the transport counts into and paces with."""
+
+    stats: LLMStats
+    estimate: int
+    attempts: int = 0
+    retry_after: float | None = None
+
+
+class _ObservingTransport(httpx2.BaseTransport):
+    """Wraps the real transport: counts and paces each attempt the SDK makes; never retries by itself."""
+
+    def __init__(self, inner: httpx2.BaseTransport, owner: OpenAIExtractor) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        call: _Call | None = getattr(self._owner._calls, "current", None)
+        if call is None:  # not one of our chat requests
+            return self._inner.handle_request(request)
+        limiter, cfg = self._owner.limiter, self._owner.config
+        if call.attempts:
+            call.stats.retries += 1
+        call.attempts += 1
+        call.stats.rate_limit_wait_s += limiter.acquire(call.estimate)
+        call.stats.requests += 1
+        try:
+            response = self._inner.handle_request(request)
+        except httpx2.TimeoutException:
+            call.stats.timeouts += 1
+            raise
+        except httpx2.TransportError:
+            limiter.correct(call.estimate, 0)
+            raise
+        status = response.status_code
+        if status >= 400:
+            limiter.correct(call.estimate, 0)
+            if status == 429:
+                call.stats.rate_limited += 1
+            wait = _retry_after(response.headers)
+            call.retry_after = wait
+            if wait is not None and (status in _TRANSIENT_STATUS or status >= 500):
+                if wait > cfg.max_retry_after_s:
+                    response.headers["x-should-retry"] = "false"  # fail fast: the SDK does not wait for it
+                else:
+                    limiter.pause(wait)  # every thread waits, not just the one the SDK puts to sleep
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+# --------------------------------------------------------------------------------------------- extractor
+
+
 class OpenAIExtractor:
     """LLM skill extraction constrained to candidate skills.
 
@@ -272,25 +344,25 @@ class OpenAIExtractor:
     candidates:
         ``candidates(text) -> [(skill_id, label)]``: the offline retriever's top skills for the text. The
         model may only answer with these ids; other ids are dropped and counted
-        (``LLMStats.dropped_out_of_taxonomy``). A chunk with no candidates is not sent.
+        (``LLMStats.dropped_out_of_taxonomy``). A chunk with no candidates is not sent. A
+        :class:`VersionedCandidates` retriever (e.g. :class:`~skillatlas.extract.llm.OfflineCandidates`) puts
+        its version, which covers the taxonomy, into :attr:`version`.
     config:
-        :class:`LLMConfig` (model, prompt template, thresholds, limits, prices).
+        :class:`LLMConfig` (model, prompt template, thresholds, limits, prices, retries).
     api_key, base_url:
         Passed to ``openai.OpenAI``; ``api_key=None`` lets the SDK read ``OPENAI_API_KEY``. The key is kept
         only inside the SDK client and scrubbed from every error message this class produces.
     cache:
-        Optional :class:`LLMCache`: chunks whose (text, version, model, prompt, candidates) hash was seen
+        Optional :class:`LLMCache`: chunks whose (text, engine, model, prompt, candidates) hash was seen
         are answered from it without a request.
     limiter:
         Optional shared :class:`RateLimiter` (one per API key/organisation); by default one is built from
         ``config.requests_per_minute`` / ``tokens_per_minute``.
-    client:
-        An existing ``openai.OpenAI`` client (it should have ``max_retries=0``).
     """
 
     # @2: answers are grounded (evidence located in the document or the skill is dropped) and the cache holds
     # grounded records (offsets, never the model's text); @1 cache entries are therefore not reused.
-    version = "openai-extractor@2"
+    ENGINE = "openai-extractor@2"
 
     def __init__(
         self,
@@ -301,34 +373,39 @@ class OpenAIExtractor:
         base_url: str | None = None,
         cache: LLMCache | None = None,
         limiter: RateLimiter | None = None,
-        client: OpenAI | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        from openai import DefaultHttpxClient, OpenAI
+
         self.config = config or LLMConfig()
         self._candidates = candidates
+        self.retriever_version = candidates.version if isinstance(candidates, VersionedCandidates) else "custom"
         self.cache = cache
         self.limiter = limiter or RateLimiter(
             self.config.requests_per_minute, self.config.tokens_per_minute,
             burst_seconds=self.config.burst_seconds, headroom=self.config.rate_limit_headroom,
         )
         self._secrets = [s for s in (api_key,) if s]
-        if client is None:
-            from openai import OpenAI
-
-            try:
-                client = OpenAI(api_key=api_key, base_url=base_url, timeout=self.config.timeout_s,
-                                max_retries=0)
-            except Exception as exc:  # e.g. no key given and OPENAI_API_KEY unset
-                raise ValueError(self._redact(f"cannot create the OpenAI client: {exc}")) from None
-        key = getattr(client, "api_key", None)
-        if isinstance(key, str) and key and key not in self._secrets:
-            self._secrets.append(key)
+        self._calls = threading.local()
+        http_client = DefaultHttpxClient(transport=_ObservingTransport(httpx2.HTTPTransport(), self))
+        try:
+            client = OpenAI(api_key=api_key, base_url=base_url, timeout=self.config.timeout_s,
+                            max_retries=self.config.max_retries, http_client=http_client)
+        except Exception as exc:  # e.g. no key given and OPENAI_API_KEY unset
+            http_client.close()
+            raise ValueError(self._redact(f"cannot create the OpenAI client: {exc}")) from None
+        if client.api_key and client.api_key not in self._secrets:
+            self._secrets.append(client.api_key)
         self._client = client
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._stats = LLMStats()
         # per-document outcomes (failures, ungrounded / grey-zone skills), read by the Dagster layer
         self.journal = OutcomeJournal()
+
+    @property
+    def version(self) -> str:
+        """Engine, model, prompt and candidate retriever (taxonomy): a change to any makes old results stale."""
+        cfg = self.config
+        return f"{self.ENGINE}:{cfg.model}:prompt-{cfg.prompt_hash}:{self.retriever_version}"
 
     def __repr__(self) -> str:
         return f"OpenAIExtractor(model={self.config.model!r}, version={self.version!r}, cache={self.cache!r})"
@@ -364,58 +441,6 @@ class OpenAIExtractor:
             self._record(stats)
             self.journal.record(text, outcome)
 
-    def extract_many(
-        self, docs: Sequence[tuple[str, str]], *, max_workers: int | None = None
-    ) -> tuple[dict[str, list[SkillMention]], dict[str, ItemError], LLMStats]:
-        """Extract every ``(doc_id, text)``; never raises for one document.
-
-        Returns ``(results, failures, stats)``: ``results`` and ``failures`` are disjoint and keyed by doc_id;
-        ``stats`` covers this call only. Documents run on up to ``max_workers`` threads (default
-        ``config.max_workers``) sharing the rate limiter.
-        """
-        results: dict[str, list[SkillMention]] = {}
-        failures: dict[str, ItemError] = {}
-        total = LLMStats()
-        lock = threading.Lock()
-
-        def work(doc_id: str, text: str) -> None:
-            stats = LLMStats(documents=1)
-            outcome = DocOutcome()
-            mentions: list[SkillMention] | None = None
-            error: ItemError | None = None
-            try:
-                mentions = self._extract(text, stats, outcome)
-            except ItemError as exc:
-                error = exc
-            except Exception as exc:  # never let one document break the batch
-                log.exception("unexpected error in LLM extraction of %s", doc_id)
-                error = ItemError(ErrorKind.MODEL_ERROR,
-                                  self._redact(f"unexpected {type(exc).__name__}: {exc}"), transient=False)
-            if error is not None:
-                stats.failures += 1
-                self._failed(outcome, error)
-            self._record(stats)
-            self.journal.record(text, outcome)
-            with lock:
-                total.add(stats)
-                if error is not None:
-                    failures[doc_id] = error
-                    results.pop(doc_id, None)
-                else:
-                    assert mentions is not None
-                    results[doc_id] = mentions
-                    failures.pop(doc_id, None)
-
-        workers = max(1, min(max_workers or self.config.max_workers, len(docs)))
-        if workers == 1:
-            for doc_id, text in docs:
-                work(doc_id, text)
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
-                for fut in [pool.submit(work, doc_id, text) for doc_id, text in docs]:
-                    fut.result()
-        return results, failures, total
-
     def rank(self, sentence: str, k: int = 10) -> list[tuple[str, float]]:
         """Rank skills for one sentence (evaluation): the model's picks by confidence, then the remaining
         candidates in retriever order with scores below every pick. Raises :class:`ItemError`."""
@@ -443,7 +468,10 @@ class OpenAIExtractor:
 
     def count(self, **counters: int) -> None:
         """Add to the cumulative counters (e.g. the cascade's ``llm_fallbacks``)."""
-        self._record(LLMStats(**counters))
+        stats = LLMStats()
+        for name, value in counters.items():
+            setattr(stats, name, value)
+        self._record(stats)
 
     @staticmethod
     def _failed(outcome: DocOutcome, error: ItemError) -> None:
@@ -488,7 +516,9 @@ class OpenAIExtractor:
         stores these records (candidate ids and labels, confidences, offsets): no model text is persisted."""
         key = None
         if self.cache is not None:
-            key = cache_key(chunk, extractor_version=self.version, model=self.config.model,
+            # model and prompt are in the key; the engine constant (not `version`) keeps entries valid across
+            # taxonomy versions, since the candidate set itself is part of the key
+            key = cache_key(chunk, extractor_version=self.ENGINE, model=self.config.model,
                             prompt_hash=self.config.prompt_hash, candidates=cands)
             cached = self.cache.get(key)
             if cached is not None and all(isinstance(r, dict) and ("grounded" in r or r.get("not_candidate"))
@@ -503,11 +533,9 @@ class OpenAIExtractor:
             self.cache.put(key, records, model=self.config.model)
         return records
 
-    def _backoff(self, attempt: int) -> float:
-        base = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** (attempt - 1))
-        return base / 2 + random.uniform(0, base / 2)
-
     def _request(self, chunk: str, cands: list[tuple[str, str]], stats: LLMStats) -> list[dict[str, Any]]:
+        """One chat completion, validated. Transport-level retries are the SDK's; an invalid answer is asked
+        again while the attempt budget (``max_retries + 1`` requests) lasts."""
         from openai import APIConnectionError, APIStatusError, APITimeoutError
 
         cfg = self.config
@@ -519,67 +547,57 @@ class OpenAIExtractor:
         if cfg.temperature is not None:
             options["temperature"] = cfg.temperature
         prompt_chars = messages[0]["content"] + messages[1]["content"]
-        estimate = estimate_tokens(prompt_chars) + (cfg.max_output_tokens or 0)
+        call = _Call(stats, estimate_tokens(prompt_chars) + (cfg.max_output_tokens or 0))
         response_format = _response_format(cands, cfg)
-        last: ItemError | None = None
-        for attempt in range(1, cfg.max_attempts + 1):
-            if attempt > 1:
-                stats.retries += 1
-            stats.rate_limit_wait_s += self.limiter.acquire(estimate)
-            stats.requests += 1
-            delay: float | None = None  # None: this thread sleeps the backoff; a number: already arranged
+        budget = cfg.max_retries + 1
+        while True:
+            self._calls.current = call
             try:
-                completion = self._client.chat.completions.create(
+                client = self._client.with_options(max_retries=budget - 1 - call.attempts)
+                completion = client.chat.completions.create(  # type: ignore[call-overload]
                     model=cfg.model, messages=messages, response_format=response_format, **options,
                 )
             except APITimeoutError:
-                stats.timeouts += 1
-                last = ItemError(ErrorKind.TIMEOUT, f"no answer within {cfg.timeout_s:g}s", transient=True)
+                raise ItemError(ErrorKind.TIMEOUT, f"no answer within {cfg.timeout_s:g}s{_after(call)}",
+                                transient=True) from None
             except APIConnectionError as exc:
-                self.limiter.correct(estimate, 0)
-                message = self._redact(f"connection error: {exc}")
-                last = ItemError(ErrorKind.MODEL_ERROR, message, transient=True)
+                message = self._redact(f"connection error: {exc}{_after(call)}")
+                raise ItemError(ErrorKind.MODEL_ERROR, message, transient=True) from None
             except APIStatusError as exc:
-                status = exc.status_code
-                self.limiter.correct(estimate, 0)
-                detail = self._redact(_status_detail(exc))
-                what = f"HTTP {status}" + (f": {detail}" if detail else "")
-                if status == 429 or status in _TRANSIENT_STATUS or status >= 500:
-                    if status == 429:
-                        stats.rate_limited += 1
-                    wait = _retry_after(exc.response.headers)
-                    last = ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API", transient=True)
-                    if wait is not None:
-                        if wait > cfg.max_retry_after_s:
-                            message = f"{what}; Retry-After {wait:.0f}s exceeds {cfg.max_retry_after_s:g}s"
-                            raise ItemError(ErrorKind.MODEL_ERROR, message, transient=True) from None
-                        if attempt < cfg.max_attempts:
-                            self.limiter.pause(wait)  # every thread waits, not just this one
-                            delay = 0.0
-                else:
-                    if status in (401, 403):
-                        what = f"HTTP {status}: authentication/permission error (check key and model access)"
-                    message = f"{what} from the model API"
-                    raise ItemError(ErrorKind.MODEL_ERROR, message, transient=False) from None
-            else:
-                usage = getattr(completion, "usage", None)
-                if usage is not None:
-                    p, c = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-                    stats.prompt_tokens += p
-                    stats.completion_tokens += c
-                    stats.cost_usd += cfg.cost_usd(p, c)
-                    self.limiter.correct(estimate, p + c)
-                try:
-                    return _parse_output(completion, allowed, stats)
-                except _InvalidOutput as exc:
-                    stats.invalid_outputs += 1
-                    last = ItemError(ErrorKind.MODEL_ERROR, f"{INVALID_OUTPUT_PREFIX}: {exc}", transient=False)
-            if attempt < cfg.max_attempts:
-                if delay is None:
-                    delay = self._backoff(attempt)
-                    if delay > 0:
-                        self._sleep(delay)
-                log.warning("model request failed (%s); retry %d/%d", last, attempt, cfg.max_attempts - 1)
-        assert last is not None
-        message = f"{last.message} (after {cfg.max_attempts} attempts)"
-        raise ItemError(last.kind, message, transient=last.transient)
+                raise self._status_error(exc, call) from None
+            finally:
+                self._calls.current = None
+            usage = completion.usage
+            if usage is not None:
+                p, c = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+                stats.prompt_tokens += p
+                stats.completion_tokens += c
+                stats.cost_usd += cfg.cost_usd(p, c)
+                self.limiter.correct(call.estimate, p + c)
+            try:
+                return _parse_output(completion, allowed, stats)
+            except _InvalidOutput as exc:
+                stats.invalid_outputs += 1
+                message = f"{INVALID_OUTPUT_PREFIX}: {exc}"
+                if call.attempts >= budget:
+                    raise ItemError(ErrorKind.MODEL_ERROR, f"{message}{_after(call)}", transient=False) from None
+                log.warning("model answer invalid (%s); asking again (%d/%d)", message, call.attempts,
+                            budget - 1)
+
+    def _status_error(self, exc: Any, call: _Call) -> ItemError:
+        status = int(exc.status_code)
+        detail = self._redact(_status_detail(exc))
+        what = f"HTTP {status}" + (f": {detail}" if detail else "")
+        if status in _TRANSIENT_STATUS or status >= 500:
+            wait = call.retry_after
+            if wait is not None and wait > self.config.max_retry_after_s:
+                message = f"{what}; Retry-After {wait:.0f}s exceeds {self.config.max_retry_after_s:g}s"
+                return ItemError(ErrorKind.MODEL_ERROR, message, transient=True)
+            return ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API{_after(call)}", transient=True)
+        if status in (401, 403):
+            what = f"HTTP {status}: authentication/permission error (check key and model access)"
+        return ItemError(ErrorKind.MODEL_ERROR, f"{what} from the model API", transient=False)
+
+
+def _after(call: _Call) -> str:
+    return f" (after {call.attempts} attempts)" if call.attempts > 1 else ""

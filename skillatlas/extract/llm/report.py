@@ -36,11 +36,9 @@ class OutcomeReport:
 
 def journal_of(engine: object) -> OutcomeJournal | None:
     """The outcome journal of an OpenAI extractor or a cascade (None for the offline extractor)."""
-    for candidate in (engine, getattr(engine, "llm", None)):
-        journal = getattr(candidate, "journal", None)
-        if isinstance(journal, OutcomeJournal):
-            return journal
-    return None
+    from skillatlas.extract.base import LLMBacked
+
+    return engine.journal if isinstance(engine, LLMBacked) else None
 
 
 def review_id(batch_id: str, doc_id: str, reason: str, run_id: str) -> str:
