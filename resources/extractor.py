@@ -34,7 +34,7 @@ def _describe(name: str) -> str:
     return f"{_FIELDS[name].description} (SKILLATLAS_{name.upper()})"
 
 
-class ExtractorResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+class ExtractorResource(dg.ConfigurableResource):
     """Builds the extractor over the current taxonomy (the offline part once per process).
 
     `openai_api_key` is meant to be set with `EnvVar("OPENAI_API_KEY")`: Dagster resolves it at run time and

@@ -206,8 +206,9 @@ class PhraseMatcher:
         for key, bucket in buckets.items():
             # a bucket whose rules need no check at all is accepted wholesale (most hits)
             checked = any(r.case_sensitive or r.exact_form or r.not_sentence_initial for r, _ in bucket)
-            rules = tuple(bucket) if checked else tuple(r for r, _ in bucket)
-            self._automaton.add_word("".join(map(self._symbols.of, key)), (len(key), rules, checked))
+            # checked buckets keep each rule's surface tokens for the case / form checks
+            accepted: tuple[object, ...] = tuple(bucket) if checked else tuple(r for r, _ in bucket)
+            self._automaton.add_word("".join(map(self._symbols.of, key)), (len(key), accepted, checked))
             if len(key) == 1 and all(r.not_sentence_initial or r.needs_context for r, _ in bucket):
                 one_word.append(key[0])
         self.size = len(buckets)
