@@ -27,6 +27,7 @@ from skillatlas.health import (
     overall_percentiles,
     queue_health,
 )
+from skillatlas.store.tables import ITEM_FAILURE_HISTORY, ITEM_FAILURES
 
 HEALTH_GROUP = "operations"
 QUEUE_TAG = "skillatlas/queue"
@@ -149,8 +150,8 @@ def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     p50/p95 queue wait and run time; per work queue, queue depth and the oldest queued run; item retries from
     the ledger. Everything is numeric metadata (plotted over materialisations) plus markdown tables; the
     `as_of` timestamp says when it was computed. `skillatlas health` computes the same live."""
-    report = live_report(context.instance, warehouse.read_table("item_failure_history"))
-    open_items = warehouse.read_table("item_failures")
+    report = live_report(context.instance, warehouse.read_table(ITEM_FAILURE_HISTORY))
+    open_items = warehouse.read_table(ITEM_FAILURES)
     context.add_output_metadata({**health_metadata(report), "items_failed_open": len(open_items)})
     jobs = report["jobs"].copy()
     jobs["as_of"] = report["as_of_iso"]

@@ -13,6 +13,7 @@ from resources.warehouse import WarehouseResource
 from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.reference import sources as reference
 from skillatlas.score.alignment import alignment_scores
+from skillatlas.store.tables import SKILL_MERGE_MAP
 
 SCORES_GROUP = "scores"
 SCORING_TAGS = {"skillatlas/queue": "scoring"}
@@ -100,7 +101,7 @@ def skill_merge_map(
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
     if vectors is None:
         raise dg.Failure("taxonomy_vectors is missing or stale: materialise it first", allow_retries=False)
-    previous = warehouse.read_table("skill_merge_map")
+    previous = warehouse.read_table(SKILL_MERGE_MAP)
     merge_map = find_near_duplicates(
         taxonomy[["skill_id", "label", "source", "aliases"]], vectors, threshold=config.threshold,
         previous=previous if not previous.empty else None,

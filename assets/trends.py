@@ -7,22 +7,20 @@ from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from assets.partitions import DAY_BACKFILL_POLICY, posting_days
 from resources.warehouse import WarehouseResource
 from skillatlas.reference import sources as reference
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, SKILL_DEMAND_DAILY_COLUMNS
 
 TRENDS_GROUP = "trends"
-DAILY_COLUMNS = ["day", "skill_id", "label", "postings", "share"]
 
 
 def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> pd.DataFrame:
     """(doc_id, day, skill_id, label) for job postings posted on `days`."""
     # only the rows and columns needed: never every posting's full text
-    text = warehouse.read_table(
-        "document_text", {"kind": "job", "posted_date": days}, columns=["doc_id", "posted_date"]
-    )
+    text = warehouse.read_table(DOCUMENT_TEXT, {"kind": "job", "posted_date": days}, columns=["doc_id", "posted_date"])
     if text.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
     text = text.drop_duplicates("doc_id")
     skills = warehouse.read_table(
-        "document_skills", {"doc_id": text["doc_id"].tolist()}, columns=["doc_id", "skill_id", "label"]
+        DOCUMENT_SKILLS, {"doc_id": text["doc_id"].tolist()}, columns=["doc_id", "skill_id", "label"]
     )
     if skills.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
@@ -47,7 +45,7 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     window = context.partition_time_window
     days = pd.date_range(window.start.date(), window.end.date(), inclusive="left").strftime("%Y-%m-%d").tolist()
     daily = daily_skill_demand(postings_skills_for_days(warehouse, days))
-    daily = daily[DAILY_COLUMNS] if not daily.empty else pd.DataFrame(columns=DAILY_COLUMNS)
+    daily = daily[SKILL_DEMAND_DAILY_COLUMNS] if not daily.empty else pd.DataFrame(columns=SKILL_DEMAND_DAILY_COLUMNS)
     daily["day"] = daily["day"].astype(str)
     context.add_output_metadata({"days": len(days), "rows": len(daily), "skills": int(daily["skill_id"].nunique())})
     return daily

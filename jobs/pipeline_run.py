@@ -24,6 +24,7 @@ from typing import Any
 import dagster as dg
 
 from assets.partitions import partition_range_tags
+from skillatlas.store.tables import DOCUMENT_TEXT
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -82,7 +83,7 @@ def posting_day_range(defs: dg.Definitions) -> tuple[str, str] | None:
     from assets.partitions import posting_days
     from jobs.summary import warehouse_of
 
-    text = warehouse_of(defs).read_table("document_text", {"kind": "job"}, columns=["posted_date"])
+    text = warehouse_of(defs).read_table(DOCUMENT_TEXT, {"kind": "job"}, columns=["posted_date"])
     if text.empty or text["posted_date"].dropna().empty:
         return None
     keys = posting_days.get_partition_keys()

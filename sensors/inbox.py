@@ -28,8 +28,6 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from assets.documents import MANIFEST_TABLE
-from assets.ledger import SKIPPED_TABLE
 from assets.partitions import upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso, write_frame
@@ -43,15 +41,14 @@ from skillatlas.ingest.inbox import (
     quiet_refusals,
     scan_inbox,
 )
+from skillatlas.store.tables import (
+    MANIFEST_COLUMNS,
+    SKILL_TAXONOMY,
+    SKIPPED_UPLOAD_COLUMNS,
+    SKIPPED_UPLOADS,
+    UPLOAD_MANIFEST,
+)
 
-MANIFEST_COLUMNS = [
-    "batch_id", "doc_id", "relpath", "kind", "sha256", "size_bytes", "mtime_ns", "registered_at",
-]
-SKIPPED_COLUMNS = [
-    "relpath", "reason_kind", "reason", "size_bytes", "mtime_ns", "ctime_ns", "sha256", "first_seen_at",
-    "last_seen_at",
-]
-REFERENCE_TABLE = "skill_taxonomy"
 REFERENCE_JOB = "reference_job"
 ACTIVE_STATUSES = [
     dg.DagsterRunStatus.QUEUED,
@@ -75,10 +72,10 @@ def ingest_run_request(batch_id: str, job_name: str) -> dg.RunRequest:
 def ensure_manifest_columns(warehouse: WarehouseResource) -> None:
     """Manifests written before mtimes were recorded gain the column (NULL: those files are hashed once)."""
     with warehouse.engine.begin() as conn:
-        table = reflect_table(conn, MANIFEST_TABLE)
+        table = reflect_table(conn, UPLOAD_MANIFEST)
         if table is not None and "mtime_ns" not in table.c:
             column = conn.dialect.identifier_preparer.quote("mtime_ns")
-            name = conn.dialect.identifier_preparer.quote(MANIFEST_TABLE)
+            name = conn.dialect.identifier_preparer.quote(UPLOAD_MANIFEST)
             conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {column} BIGINT"))
 
 
@@ -118,7 +115,7 @@ def refusal_frame(refusals: Sequence[Refusal], now: str) -> pd.DataFrame:
             }
             for r in refusals
         ],
-        columns=SKIPPED_COLUMNS,
+        columns=SKIPPED_UPLOAD_COLUMNS,
     ).astype({"size_bytes": "int64", "mtime_ns": "int64", "ctime_ns": "int64"})
 
 
@@ -129,8 +126,8 @@ def commit_tick(
     now = utc_now_iso()
     with warehouse.engine.begin() as conn:
         if plan.batches:
-            write_frame(conn, MANIFEST_TABLE, manifest_frame(plan, now))
-        manifest = reflect_table(conn, MANIFEST_TABLE)
+            write_frame(conn, UPLOAD_MANIFEST, manifest_frame(plan, now))
+        manifest = reflect_table(conn, UPLOAD_MANIFEST)
         if plan.touched and manifest is not None:
             conn.execute(
                 sa.update(manifest)
@@ -139,8 +136,8 @@ def commit_tick(
                 [{"b": b, "r": r, "s": s, "m": m} for b, r, s, m in plan.touched],
             )
         if new:
-            write_frame(conn, SKIPPED_TABLE, refusal_frame(new, now))
-        skipped = reflect_table(conn, SKIPPED_TABLE)
+            write_frame(conn, SKIPPED_UPLOADS, refusal_frame(new, now))
+        skipped = reflect_table(conn, SKIPPED_UPLOADS)
         if seen_again and skipped is not None:
             # same path, same reason, new size/mtime: refresh the fingerprint so the file is not hashed again
             conn.execute(
@@ -184,7 +181,7 @@ def refusal_observation(new: Sequence[Refusal]) -> dg.AssetObservation:
         asset_key="document_text",
         metadata={
             "newly_refused_uploads": len(new),
-            "table": SKIPPED_TABLE,
+            "table": SKIPPED_UPLOADS,
             "refused": dg.MetadataValue.md("| path | kind | reason |\n| --- | --- | --- |\n" + "\n".join(lines)),
         },
     )
@@ -195,7 +192,7 @@ def reference_gate(
 ) -> tuple[list[dg.RunRequest], str | None]:
     """On an instance whose warehouse has no taxonomy yet: ([reference run], reason ingest is held).
     ([], None) once the reference data exists."""
-    if warehouse.has_table(REFERENCE_TABLE):
+    if warehouse.has_table(SKILL_TAXONOMY):
         return [], None
     active = context.instance.get_run_records(
         filters=dg.RunsFilter(job_name=REFERENCE_JOB, statuses=ACTIVE_STATUSES), limit=1
@@ -207,9 +204,9 @@ def reference_gate(
         # no retry storm: one failed bootstrap is the operator's to look at
         return [], (
             f"ingest held: {REFERENCE_JOB} run {last[0].dagster_run.run_id[:8]} failed and the warehouse has no "
-            f"{REFERENCE_TABLE}; fix it and launch {REFERENCE_JOB}"
+            f"{SKILL_TAXONOMY}; fix it and launch {REFERENCE_JOB}"
         )
-    context.log.info(f"inbox: no {REFERENCE_TABLE} in the warehouse (fresh deployment): requesting {REFERENCE_JOB}")
+    context.log.info(f"inbox: no {SKILL_TAXONOMY} in the warehouse (fresh deployment): requesting {REFERENCE_JOB}")
     request = dg.RunRequest(
         job_name=REFERENCE_JOB,
         tags={"skillatlas/queue": "reference", "skillatlas/trigger": "inbox_sensor_bootstrap"},
@@ -245,8 +242,8 @@ def build_inbox_sensor(
             partition_requests.append(upload_batches.build_delete_request(hostile))
 
         ensure_manifest_columns(warehouse)
-        manifest = warehouse.read_table(MANIFEST_TABLE)
-        by_path, by_kind = recorded_refusals(warehouse.read_table(SKIPPED_TABLE))
+        manifest = warehouse.read_table(UPLOAD_MANIFEST)
+        by_path, by_kind = recorded_refusals(warehouse.read_table(SKIPPED_UPLOADS))
         now_ns = time.time_ns()
         quiet_ns = int(inbox.quiet_seconds * 1e9)
         scan = scan_inbox(inbox.root, max_file_bytes=inbox.max_file_bytes)
@@ -266,7 +263,7 @@ def build_inbox_sensor(
         for refusal in new[:LOG_LIMIT]:
             context.log.warning(f"inbox: refused {refusal.relpath}: {refusal.reason} [{refusal.reason_kind}]")
         if len(new) > LOG_LIMIT:
-            context.log.warning(f"inbox: {len(new) - LOG_LIMIT} more refusals, see table {SKIPPED_TABLE}")
+            context.log.warning(f"inbox: {len(new) - LOG_LIMIT} more refusals, see table {SKIPPED_UPLOADS}")
         for relpath, old_batch in list(plan.superseding.items())[:LOG_LIMIT]:
             context.log.info(f"inbox: {relpath} changed: new version supersedes the one of batch {old_batch}")
 

@@ -2,10 +2,11 @@
 
 import dagster as dg
 
-from jobs.llm_batch import JOBS_TABLE, llm_batch_collect_job, set_phase
+from jobs.llm_batch import llm_batch_collect_job, set_phase
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource
 from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient
+from skillatlas.store.tables import LLM_BATCH_JOBS
 
 
 @dg.sensor(
@@ -18,9 +19,9 @@ from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient
 def llm_batch_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, extractor: ExtractorResource
 ) -> dg.SensorResult | dg.SkipReason:
-    if not warehouse.has_table(JOBS_TABLE):
+    if not warehouse.has_table(LLM_BATCH_JOBS):
         return dg.SkipReason("no batch job yet")
-    jobs = warehouse.read_table(JOBS_TABLE, {"phase": "submitted"})
+    jobs = warehouse.read_table(LLM_BATCH_JOBS, {"phase": "submitted"})
     if jobs.empty:
         return dg.SkipReason("no submitted batch job")
     client = None

@@ -19,7 +19,7 @@ import pandas as pd
 
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource, utc_now_iso
-from sensors.run_failures import RUN_FAILURES_TABLE
+from skillatlas.store.tables import RUN_FAILURES
 
 DOCUMENT_ASSETS = frozenset({dg.AssetKey("document_text"), dg.AssetKey("document_skills")})
 STUCK_TAG = "skillatlas/stuck"
@@ -116,7 +116,7 @@ def stuck_run_sensor(
             "message": f"stuck: {reason}",
             "recorded_at": utc_now_iso(),
         }
-        warehouse.replace_rows(RUN_FAILURES_TABLE, pd.DataFrame([record]), {"run_id": run.run_id})
+        warehouse.replace_rows(RUN_FAILURES, pd.DataFrame([record]), {"run_id": run.run_id})
         # a cancelled run gets no run-failure notice: this is its notice, with the cause and the link
         notifier.send(
             f"skillatlas run stuck and cancelled: {run.job_name}",

@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 
 from assets import documents
-from assets.batch_runs import COMMITS_TABLE
 from assets.partitions import partition_range_tags
+from skillatlas.store.tables import BATCH_COMMITS
 from tests.conftest import make_resources
 from tests.dagster.test_document_assets import ASSETS, register
 
@@ -60,7 +60,7 @@ def test_broken_batch_fails_alone_and_the_rerun_redoes_only_it(
         assert redone[key]["processed"] == 0 and redone[key]["skipped"] == sizes[key]
     text = warehouse.read_table("document_text", columns=["batch_id", "doc_id"])
     assert len(text) == 10 and text["doc_id"].is_unique
-    commits = warehouse.read_table(COMMITS_TABLE)
+    commits = warehouse.read_table(BATCH_COMMITS)
     assert sorted(commits.loc[commits["asset"] == "document_skills", "batch_id"]) == sorted(keys)
 
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.documents import MANIFEST_TABLE
 from assets.partitions import upload_batches
 from jobs.cleanup import cleanup_job
+from skillatlas.store.tables import UPLOAD_MANIFEST
 from tests.conftest import make_resources
 from tests.dagster.test_document_assets import ASSETS, register
 
@@ -17,8 +17,8 @@ def test_cleanup_removes_orphaned_batch(data_dir: Path, small_inbox: Path, insta
     for key in (keep, orphan):
         assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key).success
     warehouse = resources["warehouse"]
-    manifest = warehouse.read_table(MANIFEST_TABLE)
-    warehouse.replace_rows(MANIFEST_TABLE, manifest.iloc[0:0], {"batch_id": orphan})  # manifest lost the batch
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
+    warehouse.replace_rows(UPLOAD_MANIFEST, manifest.iloc[0:0], {"batch_id": orphan})  # manifest lost the batch
 
     dry = cleanup_job.execute_in_process(
         instance=instance,

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from assets import documents, reference, scores
-from assets.ledger import LEDGER_TABLE
-from assets.partitions import partition_range_tags, upload_batches
+from assets.partitions import checked_keys, partition_range_tags, upload_batches
 from sensors import inbox_sensor
+from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources
 
 ASSETS = [
@@ -46,7 +46,7 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
     warehouse = resources["warehouse"]
     text = warehouse.read_table("document_text")
     assert len(text) == 10 and (text["char_count"] > 100).all()
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     reasons = dict(zip(ledger["item"], ledger["error_kind"], strict=True))
     assert reasons == {
         "jobs/empty.txt": "no_extractable_text",
@@ -112,7 +112,7 @@ def test_unknown_partition_key_is_refused(data_dir: Path, small_inbox: Path, ins
 
 def test_hostile_partition_key_is_refused() -> None:
     with pytest.raises(dg.Failure, match="bad partition key: partition key .* contains"):
-        documents.checked_keys(["b20261122-ok", "x'; drop table upload_manifest; --"])
+        checked_keys(["b20261122-ok", "x'; drop table upload_manifest; --"])
 
 
 def test_semantic_extraction_runs_inside_the_asset(
@@ -152,7 +152,7 @@ def test_openai_extraction_through_the_asset_records_item_failures(
         result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
         assert result.success
         requests = len(server.requests)
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE, {"asset": "document_skills"})
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES, {"asset": "document_skills"})
     assert ledger[["item", "error_kind"]].values.tolist() == [["jobs/poisoned.txt", "model_error"]]
     skills = resources["warehouse"].read_table("document_skills")
     assert set(skills["method"]) == {"llm"} and skills["doc_id"].nunique() >= 8

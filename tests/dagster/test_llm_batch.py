@@ -12,12 +12,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from assets.ledger import LEDGER_TABLE
-from assets.llm_review import REVIEW_TABLE
 from jobs import llm_batch
-from jobs.llm_batch import JOBS_TABLE, llm_batch_cancel_job, llm_batch_collect_job, llm_batch_submit_job
+from jobs.llm_batch import llm_batch_cancel_job, llm_batch_collect_job, llm_batch_submit_job
 from resources.extractor import ExtractorResource
 from sensors.llm_batch import llm_batch_sensor
+from skillatlas.store.tables import ITEM_FAILURES, LLM_BATCH_JOBS, SKILLS_REVIEW_QUEUE
 from tests.conftest import make_resources
 from tests.dagster.test_operator_jobs import ingest
 from tests.support.fake_openai import FakeOpenAIServer, follows_injection, malformed, server_error
@@ -64,7 +63,7 @@ def tick(instance: dg.DagsterInstance, resources: dict) -> Any:
 
 
 def job_row(resources: dict, key: str) -> dict:
-    return resources["warehouse"].read_table(JOBS_TABLE, {"job_key": key}).iloc[0].to_dict()
+    return resources["warehouse"].read_table(LLM_BATCH_JOBS, {"job_key": key}).iloc[0].to_dict()
 
 
 def collect_via_sensor(instance: dg.DagsterInstance, resources: dict, key: str) -> dg.ExecuteInProcessResult:
@@ -123,13 +122,13 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
     assert len(warehouse.read_table("document_skills_history")) == len(before)   # archived for rollback
 
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     failed = ledger[ledger["run_id"] == collected.run_id]
     by_item = dict(zip(failed["item"], failed["error_kind"], strict=True))
     assert by_item.get("jobs/broken.txt") == "model_error"
     assert len(by_item) == 2            # the error-file line and the garbage output line
     assert job["llm_fallbacks"] == 2
-    queue = warehouse.read_table(REVIEW_TABLE)
+    queue = warehouse.read_table(SKILLS_REVIEW_QUEUE)
     assert "courses/injection.txt" in set(queue.loc[queue["reason"] == "ungrounded", "item"])
 
     from tests.dagster.test_llm_path import assert_secret_nowhere
@@ -148,7 +147,7 @@ def test_expired_batch_commits_answers_and_ledgers_the_rest(
     assert collect_via_sensor(instance, resources, "exp").success
     job = job_row(resources, "exp")
     assert job["phase"] == "done" and job["status"] == "expired"
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE)
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES)
     timeouts = ledger[ledger["error_kind"] == "timeout"]
     assert len(timeouts) == job["llm_fallbacks"] > 0 and timeouts["message"].str.contains("batch expired").all()
     skills = resources["warehouse"].read_table("document_skills")
@@ -242,7 +241,7 @@ def test_cancel_and_failed_batches(
     assert collect_via_sensor(instance, resources, "cx").success
     job = job_row(resources, "cx")
     assert job["status"] == "cancelled" and job["phase"] == "done" and job["llm_fallbacks"] == job["documents"]
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE)
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES)
     assert ledger["message"].str.contains("batch cancelled").sum() == job["documents"]
 
     server.batch_switches.outcome = "failed"
@@ -270,7 +269,7 @@ def test_cancel_and_failed_batches(
 def test_reextract_in_batch_mode_submits_a_batch_job(
     ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
 ) -> None:
-    from jobs.operator import reextract_job
+    from jobs.reextract import reextract_job
 
     base, _ = ingested
     resources = with_llm(base, server, data_dir, llm_mode="batch")   # the deployment default (env)

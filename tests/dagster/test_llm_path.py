@@ -13,9 +13,9 @@ import dagster as dg
 import pytest
 
 from assets import llm_review
-from assets.ledger import LEDGER_TABLE
 from jobs.review import review_skills_job
 from resources.extractor import ExtractorResource
+from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources
 from tests.dagster.test_document_assets import ASSETS, register
 from tests.support.fake_openai import FakeOpenAIServer, follows_injection, server_error
@@ -61,7 +61,7 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
     warehouse = resources["warehouse"]
 
     # 3. the 500-forever document kept its offline skills and is a ledger row all the same
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     row = ledger[ledger["item"] == "jobs/broken.txt"].iloc[0]
     assert row["error_kind"] == "model_error" and "offline skills kept" in row["message"]
     skills = warehouse.read_table("document_skills")
@@ -81,7 +81,7 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
         assert by_doc[r.doc_id][r.evidence_start:r.evidence_end] == r.evidence and r.evidence_end > r.evidence_start
 
     # 4. the injected document is queued for review as ungrounded, with candidate labels only
-    queue = warehouse.read_table(llm_review.REVIEW_TABLE)
+    queue = warehouse.read_table(llm_review.SKILLS_REVIEW_QUEUE)
     inj = queue[queue["item"] == "courses/injection.txt"]
     assert list(inj["reason"]) == ["ungrounded"] and (inj["status"] == "pending").all()
     assert inj.iloc[0]["run_url"] == f"/runs/{result.run_id}"
@@ -110,7 +110,7 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
         assert review_skills_job.execute_in_process(
             run_config={"ops": {"decide_reviews": {"config": config}}}, instance=instance, resources=resources
         ).success
-    final = warehouse.read_table(llm_review.REVIEW_TABLE).set_index("review_id")
+    final = warehouse.read_table(llm_review.SKILLS_REVIEW_QUEUE).set_index("review_id")
     assert final.loc[accept_id, "status"] == "accepted" and final.loc[accept_id, "decided_by"] == "ops@example.org"
     assert all(final.loc[o, "status"] == "rejected" for o in others)
     with pytest.raises(dg.Failure, match="already decided"):

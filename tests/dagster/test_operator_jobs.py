@@ -7,13 +7,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from assets.ledger import LEDGER_TABLE
-from jobs.operator import (
-    reextract_job,
-    retry_failed_items_job,
-    rollback_extraction_job,
-    undo_skill_merge_job,
-)
+from jobs.reextract import reextract_job
+from jobs.retry_failed import retry_failed_items_job
+from jobs.rollback import rollback_extraction_job
+from jobs.undo_merge import undo_skill_merge_job
+from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources
 from tests.dagster.test_document_assets import ASSETS, register
 
@@ -150,7 +148,7 @@ def test_retry_failed_items_recovers_fixed_files_only(
     resources = make_resources(data_dir, small_inbox)
     (key,), (run_id,) = ingest(instance, resources)
     warehouse = resources["warehouse"]
-    assert len(warehouse.read_table(LEDGER_TABLE)) == 2
+    assert len(warehouse.read_table(ITEM_FAILURES)) == 2
     # the operator fixes one file in place (same path), the other stays broken
     (small_inbox / "jobs" / "empty.txt").write_text(
         "Data Analyst\nPosted: 2026-09-10\nWe need SQL, Python and data visualization skills.\n"
@@ -165,14 +163,14 @@ def test_retry_failed_items_recovers_fixed_files_only(
     fixed = text[text["relpath"] == "jobs/empty.txt"].iloc[0]
     skills = warehouse.read_table("document_skills", {"doc_id": fixed["doc_id"]})
     assert len(skills) > 0 and set(skills["batch_id"]) == {key}
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     assert list(ledger["item"]) == ["courses/binary.txt"]
     assert int(ledger["attempts"].iloc[0]) == 2 and ledger["run_id"].iloc[0] == result.run_id
 
     # retrying the same partition again only touches the still-open item; the recovered one stays single
     out = output(run(retry_failed_items_job, instance, resources, {"partitions": [key], "asset": "document_text"}))
     assert out == {"processed": 1, "succeeded": 0, "still_failed": 1, "partitions": 1}
-    assert int(warehouse.read_table(LEDGER_TABLE)["attempts"].iloc[0]) == 3
+    assert int(warehouse.read_table(ITEM_FAILURES)["attempts"].iloc[0]) == 3
     assert len(warehouse.read_table("document_text")) == 11
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.ledger import LEDGER_TABLE
 from assets.partitions import partition_range_tags
+from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources, sample_files
 from tests.dagster.test_document_assets import ASSETS, register
 from tests.faults.helpers import PeakRss
@@ -117,7 +117,7 @@ def test_hostile_corpus_gives_one_clear_ledger_row_per_bad_file(
         assert row.reason_kind == "too_large" and oversized[row.relpath][1] in row.reason
     expected = {item: want for item, want in expected.items() if item not in oversized}
 
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     assert not ledger.duplicated(["asset", "partition", "item"]).any()
     assert set(ledger["asset"]) == {"document_text"}  # the good files all went through extraction
     got = {row.item: (row.error_kind, row.message) for row in ledger.itertuples()}
