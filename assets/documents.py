@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.batch_runs import BatchWork, materialize_batches
-from assets.catalog import DATA_OWNERS, table_kinds, table_metadata  # column schemas, kinds (issue 13)
+from assets.catalog import table_asset  # column schemas, kinds, owners (issue 13)
 from assets.llm_review import record_llm_outcomes
 from assets.partitions import BATCH_BACKFILL_POLICY, checked_keys, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
@@ -50,16 +50,15 @@ def manifest_fingerprint(manifest: pd.DataFrame) -> str:
     return batch_fingerprint(zip(manifest["doc_id"], manifest["sha256"], strict=True))
 
 
-@dg.asset(
-    group_name=DOCUMENTS_GROUP,
-    partitions_def=upload_batches,
-    backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata=table_metadata(DOCUMENT_TEXT, partition_expr="batch_id"),
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    retry_policy=STEP_RETRY,
-    tags={"skillatlas/queue": "ingest"},
-)
+def document_asset(table: str, queue: str, **asset_args: Any) -> Any:
+    """The decorator of a document asset: one partition per upload batch, one batch per backfill run."""
+    return table_asset(
+        table, DOCUMENTS_GROUP, queue, partition_expr="batch_id", partitions_def=upload_batches,
+        backfill_policy=BATCH_BACKFILL_POLICY, retry_policy=STEP_RETRY, **asset_args,
+    )
+
+
+@document_asset(DOCUMENT_TEXT, "ingest")
 def document_text(
     context: dg.AssetExecutionContext, inbox: InboxResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -103,16 +102,10 @@ def document_text(
     )
 
 
-@dg.asset(
-    group_name=DOCUMENTS_GROUP,
-    partitions_def=upload_batches,
-    backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata=table_metadata(DOCUMENT_SKILLS, partition_expr="batch_id"),
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    retry_policy=STEP_RETRY,
+@document_asset(
+    DOCUMENT_SKILLS,
+    "extraction",
     pool=extraction_pool(),
-    tags={"skillatlas/queue": "extraction"},
     # New uploads are extracted automatically; a new taxonomy is not: re-extraction after a reference refresh
     # is an explicit reextract_job run (README, "Reference refreshes"), so it never calls the LLM unasked.
     automation_condition=dg.AutomationCondition.eager().ignore(

@@ -3,11 +3,17 @@
 import dagster as dg
 import pandas as pd
 
-from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
+from assets.catalog import table_asset
 from assets.partitions import DAY_BACKFILL_POLICY, posting_days
 from resources.warehouse import WarehouseResource
 from skillatlas.reference import sources as reference
-from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, SKILL_DEMAND_DAILY_COLUMNS
+from skillatlas.store.tables import (
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    SKILL_DEMAND_DAILY,
+    SKILL_DEMAND_DAILY_COLUMNS,
+    SKILL_DEMAND_TRENDS,
+)
 
 TRENDS_GROUP = "trends"
 
@@ -28,15 +34,10 @@ def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> p
     return merged[["doc_id", "day", "skill_id", "label"]]
 
 
-@dg.asset(
-    group_name=TRENDS_GROUP,
-    partitions_def=posting_days,
-    backfill_policy=DAY_BACKFILL_POLICY,
-    metadata=table_metadata("skill_demand_daily", partition_expr="day"),
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    deps=[dg.AssetDep("document_skills", partition_mapping=dg.AllPartitionMapping())],
-    tags={"skillatlas/queue": "scoring"},
+@table_asset(
+    SKILL_DEMAND_DAILY, TRENDS_GROUP, "scoring", partition_expr="day",
+    partitions_def=posting_days, backfill_policy=DAY_BACKFILL_POLICY,
+    deps=[dg.AssetDep(DOCUMENT_SKILLS, partition_mapping=dg.AllPartitionMapping())],
 )
 def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
     """For each posting day: how many job postings asked for each skill, and the share of that day's postings."""
@@ -51,14 +52,10 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     return daily
 
 
-@dg.asset(
-    group_name=TRENDS_GROUP,
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    metadata=table_metadata("skill_demand_trends"),
-    ins={"skill_demand_daily": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
+@table_asset(
+    SKILL_DEMAND_TRENDS, TRENDS_GROUP, "scoring",
+    ins={SKILL_DEMAND_DAILY: dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
     automation_condition=dg.AutomationCondition.eager(),
-    tags={"skillatlas/queue": "scoring"},
 )
 def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: pd.DataFrame) -> pd.DataFrame:
     """Per skill and day: postings in the trailing 7- and 30-day windows, their share of postings, a growth
@@ -74,14 +71,7 @@ def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: p
     return trends
 
 
-@dg.asset(
-    group_name=TRENDS_GROUP,
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    metadata=table_metadata("rising_vs_hot_technologies"),
-    automation_condition=dg.AutomationCondition.eager(),
-    tags={"skillatlas/queue": "scoring"},
-)
+@table_asset("rising_vs_hot_technologies", TRENDS_GROUP, "scoring", automation_condition=dg.AutomationCondition.eager())
 def rising_vs_hot_technologies(
     context: dg.AssetExecutionContext, skill_demand_trends: pd.DataFrame, skill_taxonomy: pd.DataFrame
 ) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.documents import STEP_RETRY
 from assets.partitions import checked_keys
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
@@ -29,7 +30,7 @@ from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT
 
 __all__ = [
     "KINDS", "OPERATOR_TAGS", "SUMMARY_OUT", "check_selection", "checked_keys", "config_error", "document_skills_of",
-    "extract_rows", "report_change", "selected_text",
+    "extract_rows", "operator_job", "operator_op", "report_change", "selected_text",
 ]
 
 KINDS = ("course", "job")
@@ -37,6 +38,22 @@ OPERATOR_TAGS = {"skillatlas/operator": "true"}
 # The ops report through metadata and materialization events; their output is Nothing, so it never goes
 # through the warehouse IO manager (which stores DataFrames only).
 SUMMARY_OUT = dg.Out(dg.Nothing, description="summary in the output metadata")
+
+
+def operator_op(queue: str) -> Any:
+    """The `@dg.op` decorator of an operator job's op: its run queue, the step retry policy of the document
+    assets (transient database or I/O failures), and a Nothing output (the summary is output metadata)."""
+    return dg.op(tags={"skillatlas/queue": queue}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
+
+
+def operator_job(name: str, op: dg.OpDefinition, queue: str, description: str) -> dg.JobDefinition:
+    """A one-op operator job, launched from the UI with the op's run config."""
+
+    @dg.job(name=name, tags={"skillatlas/queue": queue, **OPERATOR_TAGS}, description=description)
+    def job() -> None:
+        op()
+
+    return job
 
 
 def config_error(message: str) -> dg.Failure:

@@ -12,15 +12,14 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.documents import STEP_RETRY
 from jobs.operator import (
-    OPERATOR_TAGS,
-    SUMMARY_OUT,
     _build_extractor,
     check_selection,
     config_error,
     document_skills_of,
     extract_rows,
+    operator_job,
+    operator_op,
     report_change,
     selected_text,
 )
@@ -89,7 +88,7 @@ def select_documents(
     return text.reset_index(drop=True), skipped
 
 
-@dg.op(tags={"skillatlas/queue": "extraction"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
+@operator_op("extraction")
 def reextract_documents(
     context: dg.OpExecutionContext,
     config: ReextractConfig,
@@ -186,10 +185,10 @@ def reextract_documents(
     return dg.Output(None, metadata={**summary, "per_batch": dg.MetadataValue.json(per_batch)})
 
 
-@dg.job(
-    tags={"skillatlas/queue": "extraction", **OPERATOR_TAGS},
-    description="Re-run skill extraction over stored document text (all, some batches or kinds, or a limit); "
+reextract_job = operator_job(
+    "reextract_job",
+    reextract_documents,
+    "extraction",
+    "Re-run skill extraction over stored document text (all, some batches or kinds, or a limit); "
     "documents already extracted by the current extractor version are skipped unless force; dry_run reports.",
 )
-def reextract_job() -> None:
-    reextract_documents()

@@ -13,14 +13,13 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.documents import STEP_RETRY
 from jobs.operator import (
-    OPERATOR_TAGS,
-    SUMMARY_OUT,
     _build_extractor,
     checked_keys,
     config_error,
     extract_rows,
+    operator_job,
+    operator_op,
     report_change,
 )
 from resources.artifacts import ArtifactStore
@@ -52,7 +51,7 @@ class RetryFailedConfig(dg.Config):
     )
 
 
-@dg.op(tags={"skillatlas/queue": "ingest"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
+@operator_op("ingest")
 def retry_failed_items(
     context: dg.OpExecutionContext,
     config: RetryFailedConfig,
@@ -149,9 +148,9 @@ def retry_failed_items(
     return dg.Output(None, metadata=summary)
 
 
-@dg.job(
-    tags={"skillatlas/queue": "ingest", **OPERATOR_TAGS},
-    description="Re-process only the open failed items (item_failures) of the given runs or batches.",
+retry_failed_items_job = operator_job(
+    "retry_failed_items_job",
+    retry_failed_items,
+    "ingest",
+    "Re-process only the open failed items (item_failures) of the given runs or batches.",
 )
-def retry_failed_items_job() -> None:
-    retry_failed_items()

@@ -8,8 +8,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.documents import STEP_RETRY
-from jobs.operator import OPERATOR_TAGS, SUMMARY_OUT, checked_keys, config_error, report_change
+from jobs.operator import checked_keys, config_error, operator_job, operator_op, report_change
 from resources.warehouse import WarehouseResource
 from skillatlas.store.batches import restore_extraction
 from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_SKILLS_HISTORY
@@ -35,7 +34,7 @@ def pick_archive(history: pd.DataFrame, order: dict[str, float], archived_by_run
     return max(runs.index, key=lambda run: (str(runs[run]), order.get(str(run), 0.0)))
 
 
-@dg.op(tags={"skillatlas/queue": "extraction"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
+@operator_op("extraction")
 def rollback_extraction(
     context: dg.OpExecutionContext, config: RollbackConfig, warehouse: WarehouseResource
 ) -> dg.Output[None]:
@@ -76,9 +75,9 @@ def rollback_extraction(
     return dg.Output(None, metadata=summary)
 
 
-@dg.job(
-    tags={"skillatlas/queue": "extraction", **OPERATOR_TAGS},
-    description="Restore a batch's previous skill extraction from document_skills_history.",
+rollback_extraction_job = operator_job(
+    "rollback_extraction_job",
+    rollback_extraction,
+    "extraction",
+    "Restore a batch's previous skill extraction from document_skills_history.",
 )
-def rollback_extraction_job() -> None:
-    rollback_extraction()

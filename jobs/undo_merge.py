@@ -6,8 +6,7 @@ Shared helpers: `jobs.operator`.
 import dagster as dg
 from pydantic import Field
 
-from assets.documents import STEP_RETRY
-from jobs.operator import OPERATOR_TAGS, SUMMARY_OUT, config_error, report_change
+from jobs.operator import config_error, operator_job, operator_op, report_change
 from resources.warehouse import WarehouseResource
 from skillatlas.store.tables import SKILL_MERGE_MAP
 
@@ -19,7 +18,7 @@ class UndoMergeConfig(dg.Config):
     )
 
 
-@dg.op(tags={"skillatlas/queue": "scoring"}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
+@operator_op("scoring")
 def undo_skill_merge(
     context: dg.OpExecutionContext, config: UndoMergeConfig, warehouse: WarehouseResource
 ) -> dg.Output[None]:
@@ -47,9 +46,9 @@ def undo_skill_merge(
     return dg.Output(None, metadata=summary)
 
 
-@dg.job(
-    tags={"skillatlas/queue": "scoring", **OPERATOR_TAGS},
-    description="Reverse a near-duplicate skill merge (skill_merge_map keeps the history).",
+undo_skill_merge_job = operator_job(
+    "undo_skill_merge_job",
+    undo_skill_merge,
+    "scoring",
+    "Reverse a near-duplicate skill merge (skill_merge_map keeps the history).",
 )
-def undo_skill_merge_job() -> None:
-    undo_skill_merge()

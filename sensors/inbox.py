@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from assets.partitions import upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso, write_frame
+from sensors.common import polling_sensor
 from skillatlas.ingest.inbox import (
     Refusal,
     TickPlan,
@@ -217,15 +218,11 @@ def reference_gate(
 def build_inbox_sensor(
     ingest_job: dg.UnresolvedAssetJobDefinition, reference_job: dg.UnresolvedAssetJobDefinition
 ) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="inbox_sensor",
+    @polling_sensor(
+        "inbox_sensor",
+        "Registers new and changed files in the inbox as upload batches (<= 100 documents), one ingest run "
+        "per batch; records refused files in skipped_uploads; bootstraps reference data on a fresh instance.",
         jobs=[ingest_job, reference_job],
-        minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=(
-            "Registers new and changed files in the inbox as upload batches (<= 100 documents), one ingest run "
-            "per batch; records refused files in skipped_uploads; bootstraps reference data on a fresh instance."
-        ),
     )
     def inbox_sensor(
         context: dg.SensorEvaluationContext, inbox: InboxResource, warehouse: WarehouseResource

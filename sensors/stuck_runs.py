@@ -19,9 +19,10 @@ import pandas as pd
 
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource, utc_now_iso
-from skillatlas.store.tables import RUN_FAILURES
+from sensors.common import polling_sensor
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, RUN_FAILURES
 
-DOCUMENT_ASSETS = frozenset({dg.AssetKey("document_text"), dg.AssetKey("document_skills")})
+DOCUMENT_ASSETS = frozenset({dg.AssetKey(DOCUMENT_TEXT), dg.AssetKey(DOCUMENT_SKILLS)})
 STUCK_TAG = "skillatlas/stuck"
 DEFAULT_STUCK_MINUTES = 15
 STEP_EVENTS = {
@@ -84,14 +85,10 @@ def find_stuck_runs(
     return stuck
 
 
-@dg.sensor(
-    name="stuck_run_sensor",
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "Cancels document runs (any trigger) whose running step has logged nothing for SKILLATLAS_STUCK_MINUTES "
-        "(default 15; steps log every 10 documents) and records why in run_failures. Committed batches stay."
-    ),
+@polling_sensor(
+    "stuck_run_sensor",
+    "Cancels document runs (any trigger) whose running step has logged nothing for SKILLATLAS_STUCK_MINUTES "
+    "(default 15; steps log every 10 documents) and records why in run_failures. Committed batches stay.",
 )
 def stuck_run_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, notifier: NotifierResource
