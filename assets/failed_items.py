@@ -5,6 +5,8 @@ retried); recent failed runs come from `run_failures` (written by the run-failur
 out of the inbox, FIFOs, oversized or unreadable files, ...) come from the inbox sensor's `skipped_uploads`.
 """
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -92,7 +94,7 @@ def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg
     out = out[[c.name for c in SCHEMAS["failed_items"].columns if c.name in out.columns]]
     by_kind = out["error_kind"].value_counts().sort_index()
     skipped = warehouse.read_table(SKIPPED_UPLOADS, columns=["relpath", "reason", "last_seen_at"])
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "items_failed": len(out),
         "batches_with_failures": int(out["partition"].nunique()),
         **{f"items_failed_{kind}": int(count) for kind, count in by_kind.items()},

@@ -7,7 +7,8 @@ import dagster as dg
 from skillatlas.ingest.validation import validate_partition_key
 
 # One partition per upload batch (<= 100 documents), added by the inbox sensor.
-upload_batches = dg.DynamicPartitionsDefinition(name="upload_batches")
+UPLOAD_BATCHES = "upload_batches"
+upload_batches = dg.DynamicPartitionsDefinition(name=UPLOAD_BATCHES)
 
 # Job-posting demand is counted per posting day.
 posting_days = dg.DailyPartitionsDefinition(start_date="2026-09-01", end_offset=1)  # today included

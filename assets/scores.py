@@ -1,6 +1,8 @@
 """What people query: the SOC→skills map, canonical skills, and course alignment scores."""
 
 
+from typing import Any
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -34,7 +36,8 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
     the taxonomy, not every night."""
     from skillatlas.reference.soc_map import extract_onet_text_skills
 
-    phrase_only = OfflineExtractor(decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=0.5)
+    # Any: soc_map's extractor protocol asks for list[_Mention] (invariant), OfflineExtractor returns SkillMentions
+    phrase_only: Any = OfflineExtractor(decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=0.5)
     extracted = extract_onet_text_skills(
         reference.load_onet_occupations(), reference.load_onet_tasks(), phrase_only
     )

@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from assets.partitions import upload_batches
+from assets.partitions import UPLOAD_BATCHES
 from resources.warehouse import WarehouseResource
 from skillatlas.store.tables import ITEM_FAILURES, UPLOAD_MANIFEST
 
@@ -24,7 +24,7 @@ def remove_orphaned_batches(
 ) -> None:
     """Batches registered as partitions with no manifest rows (e.g. a manifest restored from backup) are
     removed from the partition list; rows in batch tables whose batch is no longer a partition are deleted."""
-    partitions = set(context.instance.get_dynamic_partitions(upload_batches.name))
+    partitions = set(context.instance.get_dynamic_partitions(UPLOAD_BATCHES))
     manifest = warehouse.read_table(UPLOAD_MANIFEST)
     registered = set(manifest["batch_id"]) if not manifest.empty else set()
     orphan_partitions = sorted(partitions - registered)
@@ -50,7 +50,7 @@ def remove_orphaned_batches(
             column = "partition" if table == ITEM_FAILURES else "batch_id"
             warehouse.replace_rows(table, warehouse.read_table(table).iloc[0:0], {column: keys})
         for key in orphan_partitions:
-            context.instance.delete_dynamic_partition(upload_batches.name, key)
+            context.instance.delete_dynamic_partition(UPLOAD_BATCHES, key)
     # Nothing output (no IO manager involved): the figures go to the step's metadata in the UI.
     context.add_output_metadata(
         {"orphaned_partitions": len(orphan_partitions), "stale_rows": removed_rows, "dry_run": config.dry_run}

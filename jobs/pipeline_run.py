@@ -67,6 +67,7 @@ def register_inbox(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[d
         result = sensor(context)
     if isinstance(result, dg.SkipReason) or result is None:
         return []
+    assert isinstance(result, dg.SensorResult), f"inbox_sensor returned {type(result).__name__}"
     for request in result.dynamic_partitions_requests or []:
         if isinstance(request, dg.DeleteDynamicPartitionsRequest):  # keys that are not batch ids
             for key in request.partition_keys or []:

@@ -164,7 +164,7 @@ def reextract_documents(
         with warehouse.engine.begin() as conn:
             update_ledger(conn, failures_frame(DOCUMENT_SKILLS, context.run_id, failures))
 
-    summary = {
+    summary: dict[str, Any] = {
         "dry_run": config.dry_run,
         "extractor_version": version,
         "documents_considered": len(text),

@@ -26,7 +26,7 @@ from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource
-from skillatlas.errors import ItemError, classify_exception
+from skillatlas.errors import ErrorKind, ItemError, classify_exception
 from skillatlas.ingest.batches import ItemFailure, text_row
 from skillatlas.ingest.parsing import parse_document
 from skillatlas.store.batches import failures_frame, recover_item, update_ledger
@@ -95,7 +95,7 @@ def retry_failed_items(
             if row.asset == DOCUMENT_TEXT:
                 manifest = warehouse.read_table(UPLOAD_MANIFEST, {"batch_id": batch_id, "relpath": relpath})
                 if manifest.empty:
-                    raise ItemError("file_not_found", f"{relpath} is not in the manifest of batch {batch_id}")
+                    raise ItemError(ErrorKind.FILE_NOT_FOUND, f"{relpath} is not in the manifest of batch {batch_id}")
                 item = next(manifest.itertuples(index=False))
                 parsed = parse_document(inbox.resolve(relpath), max_bytes=inbox.max_file_bytes)
                 doc_row = text_row(item, parsed)
@@ -103,7 +103,9 @@ def retry_failed_items(
             else:
                 found = warehouse.read_table(DOCUMENT_TEXT, {"batch_id": batch_id, "relpath": relpath})
                 if found.empty:
-                    raise ItemError("file_not_found", f"{relpath} has no {DOCUMENT_TEXT} row in batch {batch_id}")
+                    raise ItemError(
+                        ErrorKind.FILE_NOT_FOUND, f"{relpath} has no {DOCUMENT_TEXT} row in batch {batch_id}"
+                    )
                 doc_row = found.iloc[0].to_dict()
                 reparsed = None
             doc = SimpleNamespace(**doc_row)
@@ -113,7 +115,7 @@ def retry_failed_items(
         except Exception as exc:  # noqa: BLE001 - a still-bad item is recorded, the rest go on
             error = exc if isinstance(exc, ItemError) else classify_exception(exc)
             if isinstance(exc, ValueError) and not isinstance(exc, ItemError):
-                error = ItemError("invalid_input", str(exc))
+                error = ItemError(ErrorKind.INVALID_INPUT, str(exc))
             frame = failures_frame(
                 row.asset, context.run_id,
                 [ItemFailure(batch_id, relpath, str(error.kind), error.message, error.transient,

@@ -4,6 +4,8 @@ The current rows are archived first, in the same transaction (`skillatlas.store.
 a rollback can itself be rolled back. Shared helpers: `jobs.operator`.
 """
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 from pydantic import Field
@@ -63,7 +65,7 @@ def rollback_extraction(
         ) from None
     restore = history[history["archived_by_run"] == source_run].drop(columns=["archived_by_run", "archived_at"])
     rows_before, archived = restore_extraction(warehouse.engine, batch_id, restore, context.run_id)
-    summary = {
+    summary: dict[str, Any] = {
         "batch_id": batch_id,
         "restored_from_run": str(source_run),
         "rows_before": rows_before,

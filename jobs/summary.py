@@ -16,7 +16,7 @@ from skillatlas.store.tables import (
 
 
 def warehouse_of(defs: dg.Definitions) -> WarehouseResource:
-    resource = defs.resources["warehouse"]
+    resource = (defs.resources or {})["warehouse"]
     assert isinstance(resource, WarehouseResource)
     return resource.process_config_and_initialize()
 

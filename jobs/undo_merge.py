@@ -3,6 +3,8 @@
 Shared helpers: `jobs.operator`.
 """
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -40,7 +42,7 @@ def undo_skill_merge(
         raise config_error(f"skill {skill_id!r} is not merged: {detail}") from None
     newly_undone = int((updated["undone_at"].notna() & merge_map["undone_at"].isna()).sum())
     warehouse.replace_rows(SKILL_MERGE_MAP, updated, {})
-    summary = {"skill_id": skill_id, "rows_undone": newly_undone, "rows": len(updated)}
+    summary: dict[str, Any] = {"skill_id": skill_id, "rows_undone": newly_undone, "rows": len(updated)}
     report_change(context, SKILL_MERGE_MAP, None, summary)
     context.log.info(f"undid merge of {skill_id}: {newly_undone} row(s) stamped undone_at")
     return dg.Output(None, metadata=summary)

@@ -28,7 +28,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from assets.partitions import upload_batches
+from assets.partitions import UPLOAD_BATCHES, upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso, write_frame
 from sensors.common import polling_sensor
@@ -228,7 +228,7 @@ def build_inbox_sensor(
         context: dg.SensorEvaluationContext, inbox: InboxResource, warehouse: WarehouseResource
     ) -> dg.SensorResult:
         partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
-        existing = context.instance.get_dynamic_partitions(upload_batches.name)
+        existing = context.instance.get_dynamic_partitions(UPLOAD_BATCHES)
         hostile = [key for key in existing if not is_batch_id(key)]
         if hostile:
             for key in hostile[:LOG_LIMIT]:
