@@ -11,7 +11,7 @@ from assets import documents
 from assets.partitions import partition_range_tags
 from skillatlas.store.tables import BATCH_COMMITS
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register, registered
 
 
 def materializations(instance: dg.DagsterInstance, run_id: str, asset: str) -> dict[str, dict[str, object]]:
@@ -29,9 +29,7 @@ def materializations(instance: dg.DagsterInstance, run_id: str, asset: str) -> d
 def test_broken_batch_fails_alone_and_the_rerun_redoes_only_it(
     data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, small_inbox, batch_size=4)
-    keys = register(instance, resources)
-    assert len(keys) == 3
+    resources, keys = registered(instance, data_dir, small_inbox, batches=3, batch_size=4)
     warehouse = resources["warehouse"]
     manifest = warehouse.read_table("upload_manifest")
     sizes = manifest.groupby("batch_id").size().to_dict()

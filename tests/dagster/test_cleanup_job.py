@@ -8,7 +8,7 @@ from assets.partitions import upload_batches
 from jobs.cleanup import cleanup_job
 from skillatlas.store.tables import UPLOAD_MANIFEST
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 
 
 def test_cleanup_removes_orphaned_batch(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:

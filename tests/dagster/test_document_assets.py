@@ -6,27 +6,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets import documents, reference, scores
+from assets import documents
 from assets.partitions import checked_keys, partition_range_tags, upload_batches
-from sensors import inbox_sensor
 from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources
-
-ASSETS = [
-    documents.document_text,
-    documents.document_skills,
-    reference.skill_taxonomy.to_source_asset(),
-    reference.taxonomy_vectors.to_source_asset(),
-    scores.onet_text_skills.to_source_asset(),
-]
-
-
-def register(instance: dg.DagsterInstance, resources: dict) -> list[str]:
-    with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        result = inbox_sensor(context)
-    for request in result.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    return instance.get_dynamic_partitions(upload_batches.name)
+from tests.support.documents import ASSETS, register, registered
 
 
 def add_bad_files(inbox: Path) -> None:
@@ -69,9 +53,7 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
 def test_rematerialising_a_batch_replaces_its_rows(
     data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, small_inbox, batch_size=5)
-    keys = register(instance, resources)
-    assert len(keys) == 2
+    resources, keys = registered(instance, data_dir, small_inbox, batches=2, batch_size=5)
     for key in keys:
         assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key).success
     warehouse = resources["warehouse"]
@@ -91,9 +73,7 @@ def test_rematerialising_a_batch_replaces_its_rows(
 def test_range_run_covers_several_batches_in_one_run(
     data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, small_inbox, batch_size=3)
-    keys = register(instance, resources)
-    assert len(keys) == 4
+    resources, keys = registered(instance, data_dir, small_inbox, batches=4, batch_size=3)
     result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             tags=partition_range_tags(keys[0], keys[-1]))
     assert result.success

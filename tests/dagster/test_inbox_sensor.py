@@ -18,11 +18,12 @@ import pandas as pd
 import pytest
 
 import skillatlas.ingest.inbox as inbox_domain
-from assets import documents, reference, scores
+from assets import documents
 from assets.partitions import checked_keys, upload_batches
 from assets.trends import postings_skills_for_days
 from sensors import inbox_sensor
 from skillatlas.store.tables import (
+    DOCUMENT_TEXT,
     ITEM_FAILURES,
     SKIPPED_UPLOADS,
     SUPERSEDED_DOCUMENT_SKILLS,
@@ -31,14 +32,8 @@ from skillatlas.store.tables import (
 )
 from skillatlas.store.versions import restore_version
 from tests.conftest import SAMPLE_INBOX, make_resources
+from tests.support.documents import ASSETS
 
-ASSETS = [
-    documents.document_text,
-    documents.document_skills,
-    reference.skill_taxonomy.to_source_asset(),
-    reference.taxonomy_vectors.to_source_asset(),
-    scores.onet_text_skills.to_source_asset(),
-]
 OLD = 978_307_200  # 2001-01-01: the mtime `cp -p` / `rsync -a` / unzip keep from the source
 
 
@@ -90,7 +85,15 @@ def good_names(inbox: Path) -> set[str]:
 
 
 def landed(resources: dict) -> pd.DataFrame:
-    return resources["warehouse"].read_table("document_text")
+    return resources["warehouse"].read_table(DOCUMENT_TEXT)
+
+
+def landed_once(resources: dict, relpath: str, count: int) -> pd.Series:
+    """The one `document_text` row of `relpath`, once `count` documents have landed in all."""
+    text = landed(resources)
+    row = text[text["relpath"] == relpath]
+    assert len(row) == 1 and len(text) == count
+    return row.iloc[0]
 
 
 def assert_good_once(resources: dict, inbox: Path) -> None:
@@ -264,10 +267,7 @@ def test_growing_file_waits_for_the_quiet_period(data_dir: Path, txt_inbox: Path
     assert not ingest(instance, resources).run_requests
     time.sleep(1.1)
     ingest(instance, resources)
-    text = landed(resources)
-    row = text[text["relpath"] == "courses/growing.txt"]
-    assert len(row) == 1 and "blueprint reading" in row["text"].iloc[0]  # the whole file, once
-    assert len(text) == 5
+    assert "blueprint reading" in landed_once(resources, "courses/growing.txt", 5)["text"]  # the whole file, once
     assert_good_once(resources, txt_inbox)
 
 
@@ -291,10 +291,8 @@ def test_file_replaced_between_tick_and_run_is_requeued(
     assert ledger.loc[ledger["item"] == "jobs/swap.txt", "error_kind"].tolist() == ["content_changed"]
     second = ingest(instance, resources)  # the sensor sees the new bytes and queues them
     assert len(second.run_requests) == 1
-    text = landed(resources)
-    row = text[text["relpath"] == "jobs/swap.txt"]
-    assert len(row) == 1 and "firewall" in row["text"].iloc[0] and row["doc_id"].iloc[0] != registered_doc
-    assert len(text) == 5
+    row = landed_once(resources, "jobs/swap.txt", 5)
+    assert "firewall" in row["text"] and row["doc_id"] != registered_doc
     assert_good_once(resources, txt_inbox)
 
 

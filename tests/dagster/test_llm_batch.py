@@ -50,6 +50,12 @@ def with_llm(resources: dict, server: FakeOpenAIServer, data_dir: Path, **kw: An
     return out
 
 
+@pytest.fixture
+def llm_resources(ingested: tuple[dict, list[str]], server: FakeOpenAIServer, data_dir: Path) -> dict:
+    """The ingested resources with an OpenAI extractor pointed at the fake server (default settings)."""
+    return with_llm(ingested[0], server, data_dir)
+
+
 def run(job: dg.JobDefinition, instance: dg.DagsterInstance, resources: dict, config: dict,
         raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     op = job.graph.node_defs[0].name
@@ -137,10 +143,9 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
 
 
 def test_expired_batch_commits_answers_and_ledgers_the_rest(
-    ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
+    llm_resources: dict, server: FakeOpenAIServer, instance: dg.DagsterInstance
 ) -> None:
-    base, _ = ingested
-    resources = with_llm(base, server, data_dir)
+    resources = llm_resources
     server.batch_switches.outcome, server.batch_switches.expire_after = "expired", 4
     server.batch_switches.polls_in_progress = 0
     run(llm_batch_submit_job, instance, resources, {"job_key": "exp", "force": True})
@@ -155,11 +160,10 @@ def test_expired_batch_commits_answers_and_ledgers_the_rest(
 
 
 def test_crash_at_every_phase_resumes_without_duplicates(
-    ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
+    ingested: tuple[dict, list[str]], llm_resources: dict, server: FakeOpenAIServer, instance: dg.DagsterInstance,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    base, keys = ingested
-    resources = with_llm(base, server, data_dir)
+    keys, resources = ingested[1], llm_resources
     config = {"job_key": "crash", "force": True}
 
     # A "crash" is a non-retryable failure at that point (like a killed worker whose run is retried later).
@@ -229,11 +233,9 @@ def test_sdk_retries_absorb_transient_errors(
 
 
 def test_cancel_and_failed_batches(
-    ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    llm_resources: dict, server: FakeOpenAIServer, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base, _ = ingested
-    resources = with_llm(base, server, data_dir)
+    resources = llm_resources
     server.batch_switches.polls_in_progress = 5
     run(llm_batch_submit_job, instance, resources, {"job_key": "cx", "force": True})
     assert run(llm_batch_cancel_job, instance, resources, {"job_key": "cx"}).success

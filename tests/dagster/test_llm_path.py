@@ -17,7 +17,7 @@ from jobs.review import review_skills_job
 from resources.extractor import ExtractorResource
 from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 from tests.support.fake_openai import FakeOpenAIServer, follows_injection, server_error
 
 API_KEY = "sk-live-TOPSECRET-0c7e41d9a2b8"

@@ -13,7 +13,7 @@ from jobs.rollback import rollback_extraction_job
 from jobs.undo_merge import undo_skill_merge_job
 from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 
 
 def ingest(instance: dg.DagsterInstance, resources: dict) -> tuple[list[str], list[str]]:

@@ -18,9 +18,9 @@ import pytest
 from assets.partitions import partition_range_tags
 from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import make_resources, sample_files
-from tests.dagster.test_document_assets import ASSETS, register
 from tests.faults.helpers import PeakRss
 from tests.support import bad_files as bf
+from tests.support.documents import ASSETS, register
 
 pytestmark = pytest.mark.slow
 

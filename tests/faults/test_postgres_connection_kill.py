@@ -19,8 +19,8 @@ from assets.partitions import partition_range_tags
 from resources.warehouse import WarehouseIOManager, WarehouseResource
 from skillatlas.store.tables import ITEM_FAILURES
 from tests.conftest import SAMPLE_INBOX, make_resources
-from tests.dagster.test_document_assets import ASSETS, register
 from tests.faults.helpers import admin_engine, temporary_database
+from tests.support.documents import ASSETS, register
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
