@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.partitions import upload_batches
 from jobs.cleanup import cleanup_job
-from skillatlas.store.tables import UPLOAD_MANIFEST
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, UPLOAD_MANIFEST
 from tests.conftest import make_resources
 from tests.support.documents import ASSETS, register
 
@@ -27,10 +27,10 @@ def test_cleanup_removes_orphaned_batch(data_dir: Path, small_inbox: Path, insta
     )
     assert dry.success
     assert set(instance.get_dynamic_partitions(upload_batches.name)) == {keep, orphan}
-    assert set(warehouse.read_table("document_text")["batch_id"]) == {keep, orphan}
+    assert set(warehouse.read_table(DOCUMENT_TEXT)["batch_id"]) == {keep, orphan}
 
     result = cleanup_job.execute_in_process(instance=instance, resources=resources)
     assert result.success
     assert instance.get_dynamic_partitions(upload_batches.name) == [keep]
-    assert set(warehouse.read_table("document_text")["batch_id"]) == {keep}
-    assert set(warehouse.read_table("document_skills")["batch_id"]) == {keep}
+    assert set(warehouse.read_table(DOCUMENT_TEXT)["batch_id"]) == {keep}
+    assert set(warehouse.read_table(DOCUMENT_SKILLS)["batch_id"]) == {keep}

@@ -8,7 +8,7 @@ import pytest
 
 from assets import documents
 from assets.partitions import checked_keys, partition_range_tags, upload_batches
-from skillatlas.store.tables import ITEM_FAILURES
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, UPLOAD_MANIFEST
 from tests.conftest import make_resources
 from tests.support.documents import ASSETS, register, registered
 
@@ -28,7 +28,7 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
     result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
     assert result.success
     warehouse = resources["warehouse"]
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert len(text) == 10 and (text["char_count"] > 100).all()
     ledger = warehouse.read_table(ITEM_FAILURES)
     reasons = dict(zip(ledger["item"], ledger["error_kind"], strict=True))
@@ -41,7 +41,7 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
     metadata = result.asset_materializations_for_node("document_text")[0].metadata
     assert metadata["processed"].value == 13 and metadata["failed"].value == 3 and metadata["succeeded"].value == 10
 
-    skills = warehouse.read_table("document_skills")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert skills["doc_id"].nunique() >= 9  # every good document but at most one yields skills
     assert skills["confidence"].between(0, 1).all()
     for row in skills.sample(min(20, len(skills)), random_state=0).itertuples():
@@ -57,11 +57,11 @@ def test_rematerialising_a_batch_replaces_its_rows(
     for key in keys:
         assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key).success
     warehouse = resources["warehouse"]
-    before_text = warehouse.read_table("document_text")
-    before_skills = warehouse.read_table("document_skills")
+    before_text = warehouse.read_table(DOCUMENT_TEXT)
+    before_skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=keys[0]).success
-    after_text = warehouse.read_table("document_text")
-    after_skills = warehouse.read_table("document_skills")
+    after_text = warehouse.read_table(DOCUMENT_TEXT)
+    after_skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert len(after_text) == len(before_text) == 10
     assert len(after_skills) == len(before_skills)
     pd.testing.assert_frame_equal(
@@ -77,7 +77,7 @@ def test_range_run_covers_several_batches_in_one_run(
     result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             tags=partition_range_tags(keys[0], keys[-1]))
     assert result.success
-    text = resources["warehouse"].read_table("document_text")
+    text = resources["warehouse"].read_table(DOCUMENT_TEXT)
     assert set(text["batch_id"]) == set(keys) and len(text) == 10
 
 
@@ -103,7 +103,7 @@ def test_semantic_extraction_runs_inside_the_asset(
     (key,) = register(instance, resources)
     result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
     assert result.success
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert {"phrase", "semantic"} <= set(skills["method"])
     assert skills["confidence"].between(0.5, 1).all()  # min_confidence 0.5 by default
     metadata = result.asset_materializations_for_node("document_skills")[0].metadata
@@ -134,7 +134,7 @@ def test_openai_extraction_through_the_asset_records_item_failures(
         requests = len(server.requests)
     ledger = resources["warehouse"].read_table(ITEM_FAILURES, {"asset": "document_skills"})
     assert ledger[["item", "error_kind"]].values.tolist() == [["jobs/poisoned.txt", "model_error"]]
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert set(skills["method"]) == {"llm"} and skills["doc_id"].nunique() >= 8
     metadata = result.asset_materializations_for_node("document_skills")[0].metadata
     assert metadata["llm_requests"].value == requests and metadata["llm_prompt_tokens"].value > 0
@@ -154,7 +154,7 @@ def test_interrupted_range_run_keeps_finished_batches(
     keys = register(instance, resources)
     assert len(keys) == 3
     warehouse = resources["warehouse"]
-    manifest = warehouse.read_table("upload_manifest")
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
     last_batch = set(manifest.loc[manifest["batch_id"] == keys[-1], "relpath"])
     real_parse = documents.parse_document
 
@@ -167,13 +167,13 @@ def test_interrupted_range_run_keeps_finished_batches(
     range_tags = partition_range_tags(keys[0], keys[-1])
     with pytest.raises(_Killed):
         dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags)
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert set(text["batch_id"]) == set(keys[:2])  # the finished batches stayed committed
     assert len(text) == 8 and text["doc_id"].is_unique
 
     monkeypatch.setattr(documents, "parse_document", real_parse)
     assert dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags).success
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert len(text) == 10 and text["doc_id"].is_unique  # the rerun completes without duplicates
-    skills = warehouse.read_table("document_skills")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert not skills.duplicated(["doc_id", "skill_id"]).any()

@@ -23,6 +23,7 @@ from assets.partitions import checked_keys, upload_batches
 from assets.trends import postings_skills_for_days
 from sensors import inbox_sensor
 from skillatlas.store.tables import (
+    DOCUMENT_SKILLS,
     DOCUMENT_TEXT,
     ITEM_FAILURES,
     SKIPPED_UPLOADS,
@@ -306,7 +307,7 @@ def test_in_place_edit_retires_the_old_version_everywhere(
     ingest(instance, resources, skills=True)
     warehouse = resources["warehouse"]
     old = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
-    old_skills = warehouse.read_table("document_skills", {"doc_id": old["doc_id"]})
+    old_skills = warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": old["doc_id"]})
     assert len(old_skills) > 0
     target.write_text("Posted: 2026-10-05\n" + second.read_text())
     result = ingest(instance, resources, skills=True)
@@ -315,9 +316,9 @@ def test_in_place_edit_retires_the_old_version_everywhere(
     assert len(text) == 5 and (text["relpath"] == "jobs/edited.txt").sum() == 1
     new = text.set_index("relpath").loc["jobs/edited.txt"]
     assert new["doc_id"] != old["doc_id"] and new["text"] != old["text"]
-    assert len(warehouse.read_table("document_skills", {"doc_id": new["doc_id"]})) > 0
+    assert len(warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": new["doc_id"]})) > 0
     # gone from the live tables, so from the scores, trends and index rebuilt from them
-    assert warehouse.read_table("document_skills", {"doc_id": old["doc_id"]}).empty
+    assert warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": old["doc_id"]}).empty
     assert old["doc_id"] not in set(postings_skills_for_days(warehouse, ["2026-10-05"])["doc_id"])
     assert new["doc_id"] in set(postings_skills_for_days(warehouse, ["2026-10-05"])["doc_id"])
     # kept for rollback
@@ -327,8 +328,8 @@ def test_in_place_edit_retires_the_old_version_everywhere(
     assert restore_version(warehouse.engine, "jobs/edited.txt", str(old["batch_id"])) == 1
     restored = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
     assert restored["doc_id"] == old["doc_id"]
-    assert len(warehouse.read_table("document_skills", {"doc_id": old["doc_id"]})) == len(old_skills)
-    assert warehouse.read_table("document_skills", {"doc_id": new["doc_id"]}).empty
+    assert len(warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": old["doc_id"]})) == len(old_skills)
+    assert warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": new["doc_id"]}).empty
     assert_good_once(resources, txt_inbox)
 
 
@@ -467,7 +468,7 @@ def test_fresh_instance_bootstraps_reference_data_before_ingest(
     assert run.success
     ingest(instance, resources, skills=True)
     assert len(landed(resources)) == 4
-    assert len(resources["warehouse"].read_table("document_skills")) > 0
+    assert len(resources["warehouse"].read_table(DOCUMENT_SKILLS)) > 0
     assert_good_once(resources, txt_inbox)
 
 

@@ -16,7 +16,7 @@ from jobs import llm_batch
 from jobs.llm_batch import llm_batch_cancel_job, llm_batch_collect_job, llm_batch_submit_job
 from resources.extractor import ExtractorResource
 from sensors.llm_batch import llm_batch_sensor
-from skillatlas.store.tables import ITEM_FAILURES, LLM_BATCH_JOBS, SKILLS_REVIEW_QUEUE
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, LLM_BATCH_JOBS, SKILLS_REVIEW_QUEUE
 from tests.conftest import make_resources
 from tests.dagster.test_operator_jobs import ingest
 from tests.support.fake_openai import FakeOpenAIServer, follows_injection, malformed, server_error
@@ -91,7 +91,7 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
     server.when("ignore all previous instructions", follows_injection())
     server.when("BROKEN REQUEST", server_error(500))       # its line lands in the error file
     server.batch_switches.garbage_lines = 1                # and one output line is not JSON at all
-    before = base["warehouse"].read_table("document_skills")
+    before = base["warehouse"].read_table(DOCUMENT_SKILLS)
 
     submitted = run(llm_batch_submit_job, instance, resources, {"job_key": "bk1", "force": True})
     job = job_row(resources, "bk1")
@@ -120,8 +120,8 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
     assert all(m.metadata["openai_batch_status"].value == "completed" for m in mats)
 
     warehouse = resources["warehouse"]
-    skills = warehouse.read_table("document_skills")
-    text = warehouse.read_table("document_text").set_index("doc_id")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
+    text = warehouse.read_table(DOCUMENT_TEXT).set_index("doc_id")
     assert set(skills["extractor_version"]) == {job["extractor_version"]}
     for r in skills.itertuples():
         assert text.loc[r.doc_id, "text"][r.evidence_start:r.evidence_end] == r.evidence
@@ -155,7 +155,7 @@ def test_expired_batch_commits_answers_and_ledgers_the_rest(
     ledger = resources["warehouse"].read_table(ITEM_FAILURES)
     timeouts = ledger[ledger["error_kind"] == "timeout"]
     assert len(timeouts) == job["llm_fallbacks"] > 0 and timeouts["message"].str.contains("batch expired").all()
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert skills["doc_id"].nunique() >= 10     # unanswered documents kept their offline skills
 
 
@@ -214,7 +214,7 @@ def test_crash_at_every_phase_resumes_without_duplicates(
     assert run(llm_batch_collect_job, instance, resources, {"job_key": "crash"}).success
     job = job_row(resources, "crash")
     assert job["phase"] == "done" and sorted(json.loads(job["committed_batches"])) == sorted(keys)
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
     assert set(skills["extractor_version"]) == {job["extractor_version"]}
 
@@ -248,10 +248,10 @@ def test_cancel_and_failed_batches(
 
     server.batch_switches.outcome = "failed"
     run(llm_batch_submit_job, instance, resources, {"job_key": "fx", "force": True})
-    before = resources["warehouse"].read_table("document_skills")
+    before = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert collect_via_sensor(instance, resources, "fx").success
     assert job_row(resources, "fx")["phase"] == "failed"
-    assert len(resources["warehouse"].read_table("document_skills")) == len(before)   # nothing committed
+    assert len(resources["warehouse"].read_table(DOCUMENT_SKILLS)) == len(before)   # nothing committed
 
     # cancelling before submission: nothing is sent
     server.batch_switches.outcome = "completed"

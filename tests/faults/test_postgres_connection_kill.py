@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from assets.partitions import partition_range_tags
 from resources.warehouse import WarehouseIOManager, WarehouseResource
-from skillatlas.store.tables import ITEM_FAILURES
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, UPLOAD_MANIFEST
 from tests.conftest import SAMPLE_INBOX, make_resources
 from tests.faults.helpers import admin_engine, temporary_database
 from tests.support.documents import ASSETS, register
@@ -72,9 +72,9 @@ def copy_table(source_url: str, target_url: str, table: str) -> None:
 
 
 def check_partitions(warehouse: WarehouseResource, keys: list[str]) -> dict[str, int]:
-    manifest = warehouse.read_table("upload_manifest")
-    text = warehouse.read_table("document_text")
-    skills = warehouse.read_table("document_skills")
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
+    text = warehouse.read_table(DOCUMENT_TEXT)
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
     ledger = warehouse.read_table(ITEM_FAILURES)
     assert not text["doc_id"].duplicated().any()
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
