@@ -46,10 +46,11 @@ def operator_op(queue: str) -> Any:
     return dg.op(tags={"skillatlas/queue": queue}, retry_policy=STEP_RETRY, out=SUMMARY_OUT)
 
 
-def operator_job(name: str, op: dg.OpDefinition, queue: str, description: str) -> dg.JobDefinition:
-    """A one-op operator job, launched from the UI with the op's run config."""
+def operator_job(op: dg.OpDefinition, queue: str, description: str, name: str = "") -> dg.JobDefinition:
+    """A one-op operator job (named `<op>_job` unless `name` is given), launched from the UI with the op's run
+    config."""
 
-    @dg.job(name=name, tags={"skillatlas/queue": queue, **OPERATOR_TAGS}, description=description)
+    @dg.job(name=name or f"{op.name}_job", tags={"skillatlas/queue": queue, **OPERATOR_TAGS}, description=description)
     def job() -> None:
         op()
 

@@ -185,10 +185,7 @@ def reextract_documents(
     return dg.Output(None, metadata={**summary, "per_batch": dg.MetadataValue.json(per_batch)})
 
 
-reextract_job = operator_job(
-    "reextract_job",
-    reextract_documents,
-    "extraction",
+reextract_job = operator_job(reextract_documents, "extraction", name="reextract_job", description=(
     "Re-run skill extraction over stored document text (all, some batches or kinds, or a limit); "
-    "documents already extracted by the current extractor version are skipped unless force; dry_run reports.",
-)
+    "documents already extracted by the current extractor version are skipped unless force; dry_run reports."
+))

@@ -150,9 +150,6 @@ def retry_failed_items(
     return dg.Output(None, metadata=summary)
 
 
-retry_failed_items_job = operator_job(
-    "retry_failed_items_job",
-    retry_failed_items,
-    "ingest",
-    "Re-process only the open failed items (item_failures) of the given runs or batches.",
-)
+retry_failed_items_job = operator_job(retry_failed_items, "ingest", description=(
+    "Re-process only the open failed items (item_failures) of the given runs or batches."
+))

@@ -77,9 +77,6 @@ def rollback_extraction(
     return dg.Output(None, metadata=summary)
 
 
-rollback_extraction_job = operator_job(
-    "rollback_extraction_job",
-    rollback_extraction,
-    "extraction",
-    "Restore a batch's previous skill extraction from document_skills_history.",
-)
+rollback_extraction_job = operator_job(rollback_extraction, "extraction", description=(
+    "Restore a batch's previous skill extraction from document_skills_history."
+))

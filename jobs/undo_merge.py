@@ -48,9 +48,6 @@ def undo_skill_merge(
     return dg.Output(None, metadata=summary)
 
 
-undo_skill_merge_job = operator_job(
-    "undo_skill_merge_job",
-    undo_skill_merge,
-    "scoring",
-    "Reverse a near-duplicate skill merge (skill_merge_map keeps the history).",
-)
+undo_skill_merge_job = operator_job(undo_skill_merge, "scoring", description=(
+    "Reverse a near-duplicate skill merge (skill_merge_map keeps the history)."
+))
