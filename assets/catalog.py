@@ -88,7 +88,7 @@ def score_schema(source_col: str, source: str, target: str, target_desc: str) ->
 
 
 SCHEMAS: dict[str, dg.TableSchema] = {
-    "skill_taxonomy": dg.TableSchema(columns=[
+    tables.SKILL_TAXONOMY: dg.TableSchema(columns=[
         _col("skill_id", "text", "Stable skill id: esco:<uuid> or onet:<slug>.", nullable=False, unique=True),
         LABEL,
         _col("source", "text", r"Where the skill comes from: ESCO v1.1.1 or O\*NET technology skills.",
@@ -102,7 +102,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
              ["transversal", "cross-sector", "sector-specific", "occupation-specific"]),
         _col("hot_technology", "bool", r"O\*NET Hot Technology flag (O\*NET rows)."),
     ]),
-    "onet_occupations": dg.TableSchema(columns=[
+    tables.ONET_OCCUPATIONS: dg.TableSchema(columns=[
         _col("soc_code", "text", r"O\*NET-SOC code, e.g. 29-1141.00.", nullable=False, unique=True),
         _col("title", "text", "Occupation title.", nullable=False),
         _col("description", "text", "Occupation description."),
@@ -110,7 +110,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
              ["1", "2", "3", "4", "5"]),
         _col("alternate_titles", "text", "Up to 40 alternate titles joined with '; ' (used by search)."),
     ]),
-    "onet_text_skills": dg.TableSchema(columns=[
+    tables.ONET_TEXT_SKILLS: dg.TableSchema(columns=[
         SOC, SKILL,
         _col("confidence", "float", "Best phrase-match confidence in the description and tasks, in [0.5, 1]."),
     ]),
@@ -137,7 +137,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("evidence", "text", "The evidence text (at most 500 characters)."),
         _col("extractor_version", "text", "Extractor and model version that produced the row."),
     ),
-    "soc_skill_map": dg.TableSchema(columns=[
+    tables.SOC_SKILL_MAP: dg.TableSchema(columns=[
         SOC, SKILL, LABEL,
         _col("weight", "float", "Importance of the skill for the occupation, in (0, 1].", nullable=False),
         _col("source", "text", "Strongest source of the link.",
@@ -146,7 +146,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("hot_technology", "bool", r"O\*NET Hot Technology flag."),
         _col("in_demand", "bool", r"O\*NET In Demand flag."),
     ]),
-    "skill_merge_map": dg.TableSchema(columns=[
+    tables.SKILL_MERGE_MAP: dg.TableSchema(columns=[
         _col("skill_id", "text", "A skill merged into a cluster.", nullable=False),
         _col("canonical_id", "text", "The cluster's canonical skill (the one scores use).", nullable=False),
         _col("similarity", "float", "Cosine similarity to the canonical skill, in [threshold, 1]."),
@@ -156,9 +156,13 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("valid_from", "text", "When the merge was first made (ISO time)."),
         _col("undone_at", "text", "When an operator undid the merge (undo_skill_merge_job); null while active."),
     ]),
-    "course_occupation_scores": score_schema("course_id", "Course", "occupation", r"O\*NET-SOC code of the occupation"),
-    "course_job_scores": score_schema("course_id", "Course", "posting", "Job posting document id"),
-    "job_occupation_scores": score_schema("job_id", "Job posting", "occupation", r"O\*NET-SOC code of the occupation"),
+    tables.COURSE_OCCUPATION_SCORES: score_schema(
+        "course_id", "Course", "occupation", r"O\*NET-SOC code of the occupation"
+    ),
+    tables.COURSE_JOB_SCORES: score_schema("course_id", "Course", "posting", "Job posting document id"),
+    tables.JOB_OCCUPATION_SCORES: score_schema(
+        "job_id", "Job posting", "occupation", r"O\*NET-SOC code of the occupation"
+    ),
     tables.SKILLS_REVIEW_QUEUE: _schema(
         tables.REVIEW_COLUMNS,
         _col("review_id", "text", "Stable id of the entry (batch, document, reason, run).", nullable=False),
@@ -185,7 +189,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("postings", "int", "Job postings of the day that ask for the skill."),
         _col("share", "float", "postings / postings of the day with any skill, in [0, 1]."),
     ),
-    "skill_demand_trends": dg.TableSchema(columns=[
+    tables.SKILL_DEMAND_TRENDS: dg.TableSchema(columns=[
         _col("day", "text", "Day (ISO date).", nullable=False),
         SKILL, LABEL,
         _col("postings", "int", "Postings that day."),
@@ -200,7 +204,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("growth", "float", "log2 of the recent share over the baseline share (smoothed)."),
         _col("rising", "bool", "Enough postings and growth >= log2(1.5)."),
     ]),
-    "rising_vs_hot_technologies": dg.TableSchema(columns=[
+    tables.RISING_VS_HOT_TECHNOLOGIES: dg.TableSchema(columns=[
         _col("day", "text", "The day compared (latest day of the trends)."),
         SKILL, LABEL,
         _col("rising", "bool", "Rising in job postings on that day."),
@@ -210,7 +214,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("postings_recent", "int", "Postings in the recent window."),
         _col("category", "text", "Rising and hot, rising only, or hot only.", ["both", "rising_only", "hot_only"]),
     ]),
-    "pipeline_health": dg.TableSchema(columns=[
+    tables.PIPELINE_HEALTH: dg.TableSchema(columns=[
         _col("window", "text", "Runs that ended in this window before as_of.", ["1h", "24h", "7d"]),
         _col("job_name", "text", "Dagster job."),
         _col("runs", "int", "Runs that ended in the window (any status)."),
@@ -231,7 +235,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("oldest_running_age_s", "float", "Seconds the oldest running run has run (a stuck-run signal)."),
         _col("as_of", "text", "When these figures were computed (ISO time, UTC)."),
     ]),
-    "failed_items": _schema(
+    tables.FAILED_ITEMS: _schema(
         [*tables.LEDGER_COLUMNS, "run_url"],
         _col("asset", "text", "Asset whose item failed.", [tables.DOCUMENT_TEXT, tables.DOCUMENT_SKILLS]),
         _col("partition", "text", "Upload batch of the item."),

@@ -13,7 +13,7 @@ import pandas as pd
 from assets.catalog import OPS_OWNERS, SCHEMAS, table_kinds, table_metadata
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource
-from skillatlas.store.tables import ITEM_FAILURES, LEDGER_COLUMNS, RUN_FAILURES, SKIPPED_UPLOADS
+from skillatlas.store.tables import FAILED_ITEMS, ITEM_FAILURES, LEDGER_COLUMNS, RUN_FAILURES, SKIPPED_UPLOADS
 
 EXAMPLES_PER_KIND = 3
 BATCHES_SHOWN = 20
@@ -78,7 +78,7 @@ def run_failures_markdown(failures: pd.DataFrame, notifier: NotifierResource) ->
     group_name="operations",
     kinds=table_kinds(),
     owners=OPS_OWNERS,
-    metadata=table_metadata("failed_items"),
+    metadata=table_metadata(FAILED_ITEMS),
     tags={"skillatlas/queue": "health"},
 )
 def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg.Output[pd.DataFrame]:
@@ -91,7 +91,7 @@ def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg
         ledger = pd.DataFrame(columns=LEDGER_COLUMNS)
     run_url = {run_id: notifier.run_url(str(run_id)) for run_id in ledger["run_id"].unique()}
     out = ledger.assign(run_url=ledger["run_id"].map(run_url))
-    out = out[[c.name for c in SCHEMAS["failed_items"].columns if c.name in out.columns]]
+    out = out[[c.name for c in SCHEMAS[FAILED_ITEMS].columns if c.name in out.columns]]
     by_kind = out["error_kind"].value_counts().sort_index()
     skipped = warehouse.read_table(SKIPPED_UPLOADS, columns=["relpath", "reason", "last_seen_at"])
     metadata: dict[str, Any] = {

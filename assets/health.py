@@ -27,7 +27,7 @@ from skillatlas.health import (
     overall_percentiles,
     queue_health,
 )
-from skillatlas.store.tables import ITEM_FAILURE_HISTORY, ITEM_FAILURES
+from skillatlas.store.tables import ITEM_FAILURE_HISTORY, ITEM_FAILURES, PIPELINE_HEALTH
 
 HEALTH_GROUP = "operations"
 QUEUE_TAG = "skillatlas/queue"
@@ -141,7 +141,7 @@ def health_metadata(report: dict[str, Any]) -> dict[str, Any]:
     group_name=HEALTH_GROUP,
     kinds={*table_kinds(), "dagster"},
     owners=OPS_OWNERS,
-    metadata=table_metadata("pipeline_health"),
+    metadata=table_metadata(PIPELINE_HEALTH),
     tags={QUEUE_TAG: "health"},
 )
 def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:

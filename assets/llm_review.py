@@ -19,7 +19,7 @@ from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
 from resources.warehouse import WarehouseResource, delete_rows, dumps, utc_now_iso, write_frame
 from skillatlas.extract.llm.report import DocRef, journal_of, outcome_report
 from skillatlas.ingest.batches import ItemFailure
-from skillatlas.store.tables import REVIEW_COLUMNS, SKILLS_REVIEW_QUEUE
+from skillatlas.store.tables import DOCUMENT_SKILLS, REVIEW_COLUMNS, SKILLS_REVIEW_QUEUE
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 
@@ -91,7 +91,7 @@ def record_llm_outcomes(
 
 @dg.asset(
     group_name="documents",
-    deps=["document_skills"],
+    deps=[DOCUMENT_SKILLS],
     kinds=table_kinds(),
     owners=DATA_OWNERS,
     metadata=table_metadata(SKILLS_REVIEW_QUEUE),

@@ -19,7 +19,9 @@ from skillatlas.store.tables import (
     COURSE_JOB_SCORES,
     COURSE_OCCUPATION_SCORES,
     JOB_OCCUPATION_SCORES,
+    ONET_TEXT_SKILLS,
     SKILL_MERGE_MAP,
+    SOC_SKILL_MAP,
 )
 
 SCORES_GROUP = "scores"
@@ -27,7 +29,7 @@ SCORING_TAGS = {"skillatlas/queue": "scoring"}
 
 
 @dg.asset(
-    group_name="reference", kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("onet_text_skills"),
+    group_name="reference", kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(ONET_TEXT_SKILLS),
     tags={"skillatlas/queue": "reference"},
 )
 def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +48,7 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
 
 
 @dg.asset(
-    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("soc_skill_map"),
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(SOC_SKILL_MAP),
     tags=SCORING_TAGS,
 )
 def soc_skill_map(
@@ -87,7 +89,7 @@ class MergeConfig(dg.Config):
 
 
 @dg.asset(
-    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("skill_merge_map"),
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(SKILL_MERGE_MAP),
     tags=SCORING_TAGS,
 )
 def skill_merge_map(

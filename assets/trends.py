@@ -10,6 +10,7 @@ from skillatlas.reference import sources as reference
 from skillatlas.store.tables import (
     DOCUMENT_SKILLS,
     DOCUMENT_TEXT,
+    RISING_VS_HOT_TECHNOLOGIES,
     SKILL_DEMAND_DAILY,
     SKILL_DEMAND_DAILY_COLUMNS,
     SKILL_DEMAND_TRENDS,
@@ -71,7 +72,7 @@ def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: p
     return trends
 
 
-@table_asset("rising_vs_hot_technologies", TRENDS_GROUP, "scoring", automation_condition=dg.AutomationCondition.eager())
+@table_asset(RISING_VS_HOT_TECHNOLOGIES, TRENDS_GROUP, "scoring", automation_condition=dg.AutomationCondition.eager())
 def rising_vs_hot_technologies(
     context: dg.AssetExecutionContext, skill_demand_trends: pd.DataFrame, skill_taxonomy: pd.DataFrame
 ) -> pd.DataFrame:

@@ -5,9 +5,9 @@ from pydantic import Field
 
 from assets.partitions import UPLOAD_BATCHES
 from resources.warehouse import WarehouseResource
-from skillatlas.store.tables import ITEM_FAILURES, UPLOAD_MANIFEST
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, UPLOAD_MANIFEST
 
-BATCH_TABLES = ("document_text", "document_skills", ITEM_FAILURES)
+BATCH_TABLES = (DOCUMENT_TEXT, DOCUMENT_SKILLS, ITEM_FAILURES)
 
 
 class CleanupConfig(dg.Config):

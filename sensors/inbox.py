@@ -43,6 +43,7 @@ from skillatlas.ingest.inbox import (
     scan_inbox,
 )
 from skillatlas.store.tables import (
+    DOCUMENT_TEXT,
     MANIFEST_COLUMNS,
     SKILL_TAXONOMY,
     SKIPPED_UPLOAD_COLUMNS,
@@ -179,7 +180,7 @@ def recorded_refusals(skipped: pd.DataFrame) -> tuple[dict[str, tuple[int, int, 
 def refusal_observation(new: Sequence[Refusal]) -> dg.AssetObservation:
     lines = [f"| `{r.relpath}` | {r.reason_kind} | {r.reason} |" for r in new[:LOG_LIMIT]]
     return dg.AssetObservation(
-        asset_key="document_text",
+        asset_key=DOCUMENT_TEXT,
         metadata={
             "newly_refused_uploads": len(new),
             "table": SKIPPED_UPLOADS,

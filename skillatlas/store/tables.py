@@ -8,17 +8,6 @@ Column descriptions for the UI live with the schemas in `assets/catalog.py`, whi
 
 from __future__ import annotations
 
-__all__ = [
-    "BATCH_COMMITS", "BATCH_COMMIT_COLUMNS", "COURSE_JOB_SCORES", "COURSE_OCCUPATION_SCORES", "DOCUMENT_SKILLS",
-    "DOCUMENT_SKILLS_HISTORY", "DOCUMENT_TEXT", "ITEM_FAILURES", "ITEM_FAILURE_HISTORY", "JOB_OCCUPATION_SCORES",
-    "LEDGER_COLUMNS", "LLM_BATCH_DOCUMENTS", "LLM_BATCH_JOBS", "LLM_BATCH_REQUESTS", "LLM_BATCH_STAGED_FAILURES",
-    "LLM_BATCH_STAGED_REVIEWS", "LLM_BATCH_STAGED_SKILLS", "MANIFEST_COLUMNS", "ONET_OCCUPATIONS",
-    "ONET_TEXT_SKILLS", "REVIEW_COLUMNS", "RUN_FAILURES", "RUN_NOTICES", "SKILLS_REVIEW_QUEUE",
-    "SKILL_COLUMNS", "SKILL_DEMAND_DAILY", "SKILL_DEMAND_DAILY_COLUMNS", "SKILL_DEMAND_TRENDS",
-    "SKILL_MERGE_MAP", "SKILL_TAXONOMY", "SKIPPED_UPLOADS", "SKIPPED_UPLOAD_COLUMNS", "SOC_SKILL_MAP",
-    "SUPERSEDED_DOCUMENT_SKILLS", "SUPERSEDED_DOCUMENT_TEXT", "TEXT_COLUMNS", "UPLOAD_MANIFEST",
-]
-
 # ------------------------------------------------------------------------------------------- uploads
 # One row per registered upload (the inbox sensor writes it; a batch's work starts from it).
 UPLOAD_MANIFEST = "upload_manifest"
@@ -93,3 +82,8 @@ JOB_OCCUPATION_SCORES = "job_occupation_scores"
 SKILL_DEMAND_DAILY = "skill_demand_daily"
 SKILL_DEMAND_DAILY_COLUMNS = ["day", "skill_id", "label", "postings", "share"]
 SKILL_DEMAND_TRENDS = "skill_demand_trends"
+RISING_VS_HOT_TECHNOLOGIES = "rising_vs_hot_technologies"
+
+# ------------------------------------------------------------------------------------------- operations views
+PIPELINE_HEALTH = "pipeline_health"
+FAILED_ITEMS = "failed_items"  # the open ledger as the UI shows it (LEDGER_COLUMNS + run_url)
