@@ -17,7 +17,6 @@ from jobs.operator import (
     check_selection,
     config_error,
     document_skills_of,
-    extract_rows,
     operator_job,
     operator_op,
     report_change,
@@ -26,8 +25,7 @@ from jobs.operator import (
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource
-from skillatlas.errors import classify_exception
-from skillatlas.ingest.batches import ItemFailure
+from skillatlas.ingest.batches import ItemFailure, extract_batch
 from skillatlas.store.batches import failures_frame, replace_skill_rows, update_ledger
 from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, SKILL_COLUMNS
 
@@ -125,14 +123,11 @@ def reextract_documents(
 
     new_rows: dict[str, list[dict[str, object]]] = {}
     failures: list[ItemFailure] = []
-    for doc in selected.itertuples(index=False):
-        try:
-            rows = extract_rows(engine, version, doc)
-        except Exception as exc:  # noqa: BLE001 - one bad document keeps its old rows, the rest go on
-            error = classify_exception(exc)
-            failures.append(ItemFailure(doc.batch_id, doc.relpath, str(error.kind), error.message, error.transient))
-            continue
-        new_rows.setdefault(doc.batch_id, []).extend(rows)
+    for batch_id, group in selected.groupby("batch_id", sort=True):
+        # the same per-batch extraction as document_skills; a failed document keeps its old rows
+        result = extract_batch(str(batch_id), list(group.itertuples(index=False)), engine.extract, version)
+        new_rows[str(batch_id)] = result.rows
+        failures.extend(result.failures)
 
     failed_docs = {(f.partition, f.item) for f in failures}
     changed_docs = 0
