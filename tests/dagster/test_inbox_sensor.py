@@ -81,6 +81,11 @@ def txt_inbox(tmp_path: Path) -> Path:
     return inbox
 
 
+@pytest.fixture
+def txt_resources(data_dir: Path, txt_inbox: Path) -> dict:
+    return make_resources(data_dir, txt_inbox)
+
+
 def good_names(inbox: Path) -> set[str]:
     return {f"{kind}/{f.name}" for kind in ("courses", "jobs") for f in sample_txt(kind, 2)}
 
@@ -273,9 +278,9 @@ def test_growing_file_waits_for_the_quiet_period(data_dir: Path, txt_inbox: Path
 
 
 def test_file_replaced_between_tick_and_run_is_requeued(
-    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+    txt_resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, txt_inbox)
+    resources = txt_resources
     target = txt_inbox / "jobs" / "swap.txt"
     target.write_text("Payroll clerk\nPayroll processing and bookkeeping.\n")
     first = tick(instance, resources)
@@ -298,9 +303,9 @@ def test_file_replaced_between_tick_and_run_is_requeued(
 
 
 def test_in_place_edit_retires_the_old_version_everywhere(
-    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+    txt_resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, txt_inbox)
+    resources = txt_resources
     target = txt_inbox / "jobs" / "edited.txt"
     first, second = sorted((SAMPLE_INBOX / "jobs").glob("*.txt"))[-2:]  # real postings: they have skills
     target.write_text("Posted: 2026-10-05\n" + first.read_text())
