@@ -15,8 +15,9 @@ from resources import build_resources  # noqa: E402
 from resources.executor import build_executor  # noqa: E402
 from schedules import ALL_SCHEDULES  # noqa: E402
 from sensors import ALL_SENSORS  # noqa: E402
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT  # noqa: E402
 
-DOCUMENT_ASSETS = dg.AssetSelection.assets("document_text", "document_skills")
+DOCUMENT_ASSETS = dg.AssetSelection.assets(DOCUMENT_TEXT, DOCUMENT_SKILLS)
 
 # Declarative automation, split so that every run it starts is governed like the other runs of its kind:
 # runs materialising document assets carry the ingest queue tag (queue limits, stuck-run sensor, health).

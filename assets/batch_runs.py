@@ -27,19 +27,13 @@ import dagster as dg
 import pandas as pd
 
 from assets.catalog import table_preview
-from assets.ledger import HISTORY_TABLE as LEDGER_HISTORY_TABLE
-from assets.ledger import LEDGER_TABLE, failures_frame
-from resources.warehouse import WarehouseResource, delete_rows, utc_now_iso, write_frame
+from assets.partitions import checked_keys
+from resources.warehouse import WarehouseResource
 from skillatlas.errors import ErrorKind, ItemError, classify_exception
 from skillatlas.ingest.batches import BatchResult
-from skillatlas.ingest.validation import validate_partition_key
+from skillatlas.store.batches import BatchInputMissing, commit_batch, is_current, previous_commits
 
-COMMITS_TABLE = "batch_commits"
 FORCE_TAG = "skillatlas/force"
-
-
-class BatchInputMissing(Exception):
-    """The batch has nothing to work on (e.g. no manifest rows): a permanent error of that batch alone."""
 
 
 @dataclass(frozen=True)
@@ -48,16 +42,6 @@ class BatchWork:
 
     fingerprint: str
     process: Callable[[Callable[[int, int, int], None]], BatchResult]
-
-
-def checked_keys(keys: list[str]) -> list[str]:
-    """Partition keys come from the UI and run config too: refuse anything not shaped like a batch id."""
-    for key in keys:
-        try:
-            validate_partition_key(key)
-        except ValueError as exc:
-            raise dg.Failure(f"bad partition key: {exc}", allow_retries=False) from exc
-    return keys
 
 
 def batch_metadata(result: BatchResult, rows_label: str) -> dict[str, Any]:
@@ -75,54 +59,6 @@ def batch_metadata(result: BatchResult, rows_label: str) -> dict[str, Any]:
     }
 
 
-def commit_batch(
-    warehouse: WarehouseResource,
-    table: str,
-    columns: list[str],
-    result: BatchResult,
-    *,
-    version: str,
-    fingerprint: str,
-    run_id: str,
-    metadata: dict[str, Any],
-) -> None:
-    """The batch's rows, its open ledger rows and its commit record, in one transaction: all or nothing."""
-    rows = pd.DataFrame(result.rows, columns=columns)
-    ledger = failures_frame(table, run_id, result.failures)
-    plain = {k: v for k, v in metadata.items() if isinstance(v, int | float | str)}
-    commit = pd.DataFrame(
-        [
-            {
-                "asset": table,
-                "batch_id": result.batch_id,
-                "version": version,
-                "fingerprint": fingerprint,
-                "run_id": run_id,
-                "committed_at": utc_now_iso(),
-                "processed": result.processed,
-                "succeeded": result.succeeded,
-                "failed": result.failed,
-                "row_count": len(result.rows),
-                "metadata": pd.Series(plain).to_json(),
-            }
-        ]
-    )
-    with warehouse.transaction() as conn:
-        delete_rows(conn, table, {"batch_id": result.batch_id})
-        write_frame(conn, table, rows)
-        delete_rows(conn, LEDGER_TABLE, {"asset": table, "partition": result.batch_id})
-        write_frame(conn, LEDGER_TABLE, ledger)
-        if not ledger.empty:
-            write_frame(conn, LEDGER_HISTORY_TABLE, ledger)
-        delete_rows(conn, COMMITS_TABLE, {"asset": table, "batch_id": result.batch_id})
-        write_frame(conn, COMMITS_TABLE, commit)
-
-
-def previous_commits(warehouse: WarehouseResource, table: str, keys: list[str]) -> dict[str, dict[str, Any]]:
-    commits = warehouse.read_table(COMMITS_TABLE, {"asset": table, "batch_id": keys})
-    return {row["batch_id"]: row for row in commits.to_dict("records")}
-
-
 def materialize_batches(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -137,7 +73,7 @@ def materialize_batches(
     """Materialise the run's batches one at a time (see the module docstring)."""
     keys = checked_keys(list(context.partition_keys))
     force = context.run.tags.get(FORCE_TAG, "").lower() == "true"
-    commits = previous_commits(warehouse, table, keys)
+    commits = previous_commits(warehouse.engine, table, keys)
     in_range = len(keys) > 1
     done: list[str] = []
     failed: dict[str, ItemError] = {}
@@ -147,12 +83,7 @@ def materialize_batches(
             try:
                 work = work_for(key)
                 previous = commits.get(key)
-                if (
-                    not force
-                    and previous is not None
-                    and previous["version"] == version
-                    and previous["fingerprint"] == work.fingerprint
-                ):
+                if not force and previous is not None and is_current(previous, version, work.fingerprint):
                     last_metadata = skipped_metadata(previous)
                     context.log.info(
                         f"batch {key}: already committed by run {str(previous['run_id'])[:8]} for version "
@@ -168,7 +99,7 @@ def materialize_batches(
                         "version": version,
                     }
                     commit_batch(
-                        warehouse,
+                        warehouse.engine,
                         table,
                         columns,
                         result,

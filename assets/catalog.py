@@ -16,6 +16,7 @@ import pandas as pd
 from skillatlas.extract.llm.grounding import REVIEW_GREY_ZONE, REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED
 from skillatlas.score.alignment import TierPolicy
 from skillatlas.settings import SettingsError, load_settings
+from skillatlas.store import tables
 
 _TIERS = TierPolicy()
 # The tier rule, written from the policy the scores use (one place to change it).
@@ -57,6 +58,15 @@ def _col(name: str, type_: str, description: str, allowed: Sequence[str] | None 
     )
 
 
+def _schema(columns: Sequence[str], *described: dg.TableColumn) -> dg.TableSchema:
+    """The schema of a table whose columns `skillatlas.store.tables` lists: every listed column described once,
+    in the listed order (a column added there without a description here fails at import)."""
+    by_name = {c.name: c for c in described}
+    if sorted(by_name) != sorted(columns) or len(by_name) != len(described):
+        raise ValueError(f"described columns {sorted(by_name)} do not match the table's columns {list(columns)}")
+    return dg.TableSchema(columns=[by_name[c] for c in columns])
+
+
 KINDS = ("course", "job")
 BATCH = _col("batch_id", "text", "Upload batch (partition key), e.g. b20261201-0001.", nullable=False)
 DOC = _col("doc_id", "text", "Document id: stable hash of the uploaded file's content.", nullable=False)
@@ -81,7 +91,7 @@ def score_schema(source_col: str, source: str, target: str, target_desc: str) ->
 
 
 SCHEMAS: dict[str, dg.TableSchema] = {
-    "skill_taxonomy": dg.TableSchema(columns=[
+    tables.SKILL_TAXONOMY: dg.TableSchema(columns=[
         _col("skill_id", "text", "Stable skill id: esco:<uuid> or onet:<slug>.", nullable=False, unique=True),
         LABEL,
         _col("source", "text", r"Where the skill comes from: ESCO v1.1.1 or O\*NET technology skills.",
@@ -95,7 +105,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
              ["transversal", "cross-sector", "sector-specific", "occupation-specific"]),
         _col("hot_technology", "bool", r"O\*NET Hot Technology flag (O\*NET rows)."),
     ]),
-    "onet_occupations": dg.TableSchema(columns=[
+    tables.ONET_OCCUPATIONS: dg.TableSchema(columns=[
         _col("soc_code", "text", r"O\*NET-SOC code, e.g. 29-1141.00.", nullable=False, unique=True),
         _col("title", "text", "Occupation title.", nullable=False),
         _col("description", "text", "Occupation description."),
@@ -103,12 +113,12 @@ SCHEMAS: dict[str, dg.TableSchema] = {
              ["1", "2", "3", "4", "5"]),
         _col("alternate_titles", "text", "Up to 40 alternate titles joined with '; ' (used by search)."),
     ]),
-    "onet_text_skills": dg.TableSchema(columns=[
+    tables.ONET_TEXT_SKILLS: dg.TableSchema(columns=[
         SOC, SKILL,
         _col("confidence", "float", "Best phrase-match confidence in the description and tasks, in [0.5, 1]."),
     ]),
-    "document_text": dg.TableSchema(columns=[
-        BATCH, DOC,
+    tables.DOCUMENT_TEXT: _schema(
+        tables.TEXT_COLUMNS, BATCH, DOC,
         _col("relpath", "text", "Path of the upload inside the inbox, e.g. jobs/nurse-042.pdf.", nullable=False),
         _col("kind", "text", "Document kind, from the inbox folder.", KINDS, nullable=False),
         _col("format", "text", "File format the text was parsed from.", ["pdf", "docx", "html", "txt"]),
@@ -118,9 +128,9 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("char_count", "int", "Characters of extracted text."),
         _col("truncated", "bool", "True when the text was cut at the size limit."),
         _col("text", "text", "Extracted plain text."),
-    ]),
-    "document_skills": dg.TableSchema(columns=[
-        BATCH, DOC,
+    ),
+    tables.DOCUMENT_SKILLS: _schema(
+        tables.SKILL_COLUMNS, BATCH, DOC,
         _col("kind", "text", "Document kind.", KINDS, nullable=False),
         SKILL, LABEL,
         _col("confidence", "float", "Extraction confidence in [0, 1].", nullable=False),
@@ -129,8 +139,8 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("evidence_end", "int", "Character offset where the evidence ends (exclusive)."),
         _col("evidence", "text", "The evidence text (at most 500 characters)."),
         _col("extractor_version", "text", "Extractor and model version that produced the row."),
-    ]),
-    "soc_skill_map": dg.TableSchema(columns=[
+    ),
+    tables.SOC_SKILL_MAP: dg.TableSchema(columns=[
         SOC, SKILL, LABEL,
         _col("weight", "float", "Importance of the skill for the occupation, in (0, 1].", nullable=False),
         _col("source", "text", "Strongest source of the link.",
@@ -139,7 +149,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("hot_technology", "bool", r"O\*NET Hot Technology flag."),
         _col("in_demand", "bool", r"O\*NET In Demand flag."),
     ]),
-    "skill_merge_map": dg.TableSchema(columns=[
+    tables.SKILL_MERGE_MAP: dg.TableSchema(columns=[
         _col("skill_id", "text", "A skill merged into a cluster.", nullable=False),
         _col("canonical_id", "text", "The cluster's canonical skill (the one scores use).", nullable=False),
         _col("similarity", "float", "Cosine similarity to the canonical skill, in [threshold, 1]."),
@@ -149,10 +159,15 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("valid_from", "text", "When the merge was first made (ISO time)."),
         _col("undone_at", "text", "When an operator undid the merge (undo_skill_merge_job); null while active."),
     ]),
-    "course_occupation_scores": score_schema("course_id", "Course", "occupation", r"O\*NET-SOC code of the occupation"),
-    "course_job_scores": score_schema("course_id", "Course", "posting", "Job posting document id"),
-    "job_occupation_scores": score_schema("job_id", "Job posting", "occupation", r"O\*NET-SOC code of the occupation"),
-    "skills_review_queue": dg.TableSchema(columns=[
+    tables.COURSE_OCCUPATION_SCORES: score_schema(
+        "course_id", "Course", "occupation", r"O\*NET-SOC code of the occupation"
+    ),
+    tables.COURSE_JOB_SCORES: score_schema("course_id", "Course", "posting", "Job posting document id"),
+    tables.JOB_OCCUPATION_SCORES: score_schema(
+        "job_id", "Job posting", "occupation", r"O\*NET-SOC code of the occupation"
+    ),
+    tables.SKILLS_REVIEW_QUEUE: _schema(
+        tables.REVIEW_COLUMNS,
         _col("review_id", "text", "Stable id of the entry (batch, document, reason, run).", nullable=False),
         _col("batch_id", "text", "Upload batch of the document.", nullable=False),
         _col("doc_id", "text", "Document id (document_text.doc_id).", nullable=False),
@@ -169,14 +184,15 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("decided_at", "text", "When it was accepted or rejected."),
         _col("decided_by", "text", "Who decided (run config of review_skills_job)."),
         _col("note", "text", "The reviewer's note."),
-    ]),
-    "skill_demand_daily": dg.TableSchema(columns=[
+    ),
+    tables.SKILL_DEMAND_DAILY: _schema(
+        tables.SKILL_DEMAND_DAILY_COLUMNS,
         _col("day", "text", "Posting day (ISO date; the partition key).", nullable=False),
         SKILL, LABEL,
         _col("postings", "int", "Job postings of the day that ask for the skill."),
         _col("share", "float", "postings / postings of the day with any skill, in [0, 1]."),
-    ]),
-    "skill_demand_trends": dg.TableSchema(columns=[
+    ),
+    tables.SKILL_DEMAND_TRENDS: dg.TableSchema(columns=[
         _col("day", "text", "Day (ISO date).", nullable=False),
         SKILL, LABEL,
         _col("postings", "int", "Postings that day."),
@@ -191,7 +207,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("growth", "float", "log2 of the recent share over the baseline share (smoothed)."),
         _col("rising", "bool", "Enough postings and growth >= log2(1.5)."),
     ]),
-    "rising_vs_hot_technologies": dg.TableSchema(columns=[
+    tables.RISING_VS_HOT_TECHNOLOGIES: dg.TableSchema(columns=[
         _col("day", "text", "The day compared (latest day of the trends)."),
         SKILL, LABEL,
         _col("rising", "bool", "Rising in job postings on that day."),
@@ -201,7 +217,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("postings_recent", "int", "Postings in the recent window."),
         _col("category", "text", "Rising and hot, rising only, or hot only.", ["both", "rising_only", "hot_only"]),
     ]),
-    "pipeline_health": dg.TableSchema(columns=[
+    tables.PIPELINE_HEALTH: dg.TableSchema(columns=[
         _col("window", "text", "Runs that ended in this window before as_of.", ["1h", "24h", "7d"]),
         _col("job_name", "text", "Dagster job."),
         _col("runs", "int", "Runs that ended in the window (any status)."),
@@ -222,8 +238,9 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("oldest_running_age_s", "float", "Seconds the oldest running run has run (a stuck-run signal)."),
         _col("as_of", "text", "When these figures were computed (ISO time, UTC)."),
     ]),
-    "failed_items": dg.TableSchema(columns=[
-        _col("asset", "text", "Asset whose item failed.", ["document_text", "document_skills"]),
+    tables.FAILED_ITEMS: _schema(
+        [*tables.LEDGER_COLUMNS, "run_url"],
+        _col("asset", "text", "Asset whose item failed.", [tables.DOCUMENT_TEXT, tables.DOCUMENT_SKILLS]),
         _col("partition", "text", "Upload batch of the item."),
         _col("item", "text", "The failed document (inbox path)."),
         _col("error_kind", "text", "Error class, e.g. invalid_format, no_extractable_text, file_not_found."),
@@ -233,13 +250,26 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("run_id", "text", "Run that recorded the failure."),
         _col("failed_at", "text", "When (ISO time, UTC)."),
         _col("run_url", "text", "Link to that run in the Dagster UI."),
-    ]),
+    ),
 }
 
 
 def table_metadata(table: str, **extra: Any) -> dict[str, Any]:
     """Definition metadata of a warehouse table asset: its column schema plus `extra`."""
     return {"dagster/column_schema": SCHEMAS[table], **extra}
+
+
+def table_asset(
+    table: str, group: str, queue: str, *, partition_expr: str | None = None, owners: Sequence[str] = DATA_OWNERS,
+    **asset_args: Any,
+) -> Any:
+    """The `@dg.asset` decorator of a warehouse table asset: its group, run queue, storage kinds, owners and
+    column schema (plus `partition_expr` for a partitioned table, and any other `dg.asset` argument)."""
+    extra = {"partition_expr": partition_expr} if partition_expr else {}
+    return dg.asset(
+        group_name=group, kinds=table_kinds(), owners=list(owners), metadata=table_metadata(table, **extra),
+        tags={"skillatlas/queue": queue}, **asset_args,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ previews
@@ -288,8 +318,8 @@ def top_occupations_preview(scores: pd.DataFrame, courses: int = 5, per_course: 
 
 
 PREVIEWS = {
-    "document_skills": ("top_skills", top_skills_preview),
-    "course_occupation_scores": ("top_occupations", top_occupations_preview),
+    tables.DOCUMENT_SKILLS: ("top_skills", top_skills_preview),
+    tables.COURSE_OCCUPATION_SCORES: ("top_occupations", top_occupations_preview),
 }
 
 

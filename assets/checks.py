@@ -3,29 +3,39 @@
 import dagster as dg
 import pandas as pd
 
-from assets.ledger import LEDGER_TABLE
 from assets.partitions import upload_batches
 from resources.artifacts import ArtifactStore
 from resources.warehouse import WarehouseResource
+from skillatlas.store.tables import (
+    COURSE_JOB_SCORES,
+    COURSE_OCCUPATION_SCORES,
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    ITEM_FAILURES,
+    ONET_OCCUPATIONS,
+    SKILL_TAXONOMY,
+    SOC_SKILL_MAP,
+    UPLOAD_MANIFEST,
+)
 
 FAILURE_RATE_WARN = 0.2  # above this share of failed items in a batch, warn
 
 
 def _documents(warehouse: WarehouseResource) -> pd.DataFrame:
     # only the columns counted: the table holds every document's full text
-    return warehouse.read_table("document_text", columns=["doc_id", "kind"])
+    return warehouse.read_table(DOCUMENT_TEXT, columns=["doc_id", "kind"])
 
 
 @dg.asset_check(asset="course_occupation_scores", blocking=True, description="Every score lies in [0, 1].")
 def occupation_scores_in_unit_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    scores = warehouse.read_table("course_occupation_scores")
+    scores = warehouse.read_table(COURSE_OCCUPATION_SCORES)
     bad = scores[~scores["score"].between(0, 1)] if not scores.empty else scores
     return dg.AssetCheckResult(passed=bool(len(bad) == 0), metadata={"out_of_range": len(bad), "rows": len(scores)})
 
 
 @dg.asset_check(asset="course_job_scores", blocking=True, description="Every score lies in [0, 1].")
 def job_scores_in_unit_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    scores = warehouse.read_table("course_job_scores")
+    scores = warehouse.read_table(COURSE_JOB_SCORES)
     bad = scores[~scores["score"].between(0, 1)] if not scores.empty else scores
     return dg.AssetCheckResult(passed=bool(len(bad) == 0), metadata={"out_of_range": len(bad), "rows": len(scores)})
 
@@ -35,8 +45,8 @@ def job_scores_in_unit_range(warehouse: WarehouseResource) -> dg.AssetCheckResul
     description="Every course that has skills is scored against occupations.",
 )
 def every_course_scored(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    scores = warehouse.read_table("course_occupation_scores")
-    skills = warehouse.read_table("document_skills", {"kind": "course"}, columns=["doc_id"])
+    scores = warehouse.read_table(COURSE_OCCUPATION_SCORES)
+    skills = warehouse.read_table(DOCUMENT_SKILLS, {"kind": "course"}, columns=["doc_id"])
     courses = set(skills["doc_id"])
     scored = set(scores["course_id"]) if not scores.empty else set()
     missing = sorted(courses - scored)
@@ -49,8 +59,8 @@ def every_course_scored(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset="soc_skill_map", blocking=True, description="Every O*NET-SOC code has at least one skill.")
 def every_soc_code_mapped(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    soc_map = warehouse.read_table("soc_skill_map")
-    occupations = warehouse.read_table("onet_occupations")
+    soc_map = warehouse.read_table(SOC_SKILL_MAP)
+    occupations = warehouse.read_table(ONET_OCCUPATIONS)
     unmapped = sorted(set(occupations["soc_code"]) - set(soc_map["soc_code"])) if not occupations.empty else []
     return dg.AssetCheckResult(
         passed=not unmapped and not occupations.empty,
@@ -66,8 +76,8 @@ def index_count_matches_sources(warehouse: WarehouseResource, artifacts: Artifac
     expected = {
         "course": int((documents["kind"] == "course").sum()) if not documents.empty else 0,
         "job": int((documents["kind"] == "job").sum()) if not documents.empty else 0,
-        "occupation": len(warehouse.read_table("onet_occupations")),
-        "skill": len(warehouse.read_table("skill_taxonomy")),
+        "occupation": len(warehouse.read_table(ONET_OCCUPATIONS)),
+        "skill": len(warehouse.read_table(SKILL_TAXONOMY)),
     }
     index = SearchIndex.open(artifacts.search_index_dir)
     actual = {kind: index.count(kind) for kind in expected}
@@ -94,8 +104,10 @@ def _run_batches(context: dg.AssetCheckExecutionContext) -> list[str]:
 )
 def batch_failure_rate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     batches = _run_batches(context)
-    manifest = warehouse.read_table("upload_manifest", {"batch_id": batches}, columns=["batch_id"])
-    ledger = warehouse.read_table(LEDGER_TABLE, {"asset": "document_text", "partition": batches}, columns=["partition"])
+    manifest = warehouse.read_table(UPLOAD_MANIFEST, {"batch_id": batches}, columns=["batch_id"])
+    ledger = warehouse.read_table(
+        ITEM_FAILURES, {"asset": DOCUMENT_TEXT, "partition": batches}, columns=["partition"]
+    )
     if manifest.empty:
         return dg.AssetCheckResult(passed=True, metadata={"batches": 0})
     totals = manifest.groupby("batch_id").size()
@@ -125,8 +137,8 @@ def every_batch_yields_skills(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     batches = _run_batches(context)
-    text = warehouse.read_table("document_text", {"batch_id": batches}, columns=["batch_id"])
-    skills = warehouse.read_table("document_skills", {"batch_id": batches}, columns=["batch_id"])
+    text = warehouse.read_table(DOCUMENT_TEXT, {"batch_id": batches}, columns=["batch_id"])
+    skills = warehouse.read_table(DOCUMENT_SKILLS, {"batch_id": batches}, columns=["batch_id"])
     with_docs = set(text["batch_id"]) if not text.empty else set()
     with_skills = set(skills["batch_id"]) if not skills.empty else set()
     empty = sorted(with_docs - with_skills)

@@ -6,17 +6,16 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from assets.batch_runs import BatchInputMissing, BatchWork, checked_keys, materialize_batches
-from assets.catalog import DATA_OWNERS, table_kinds, table_metadata  # column schemas, kinds (issue 13)
+from assets.batch_runs import BatchWork, materialize_batches
+from assets.catalog import table_asset  # column schemas, kinds, owners (issue 13)
 from assets.llm_review import record_llm_outcomes
-from assets.partitions import BATCH_BACKFILL_POLICY, upload_batches
+from assets.partitions import BATCH_BACKFILL_POLICY, checked_keys, upload_batches
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
-from assets.versions import retire_superseded_versions
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.inbox import InboxResource
 from resources.settings import load_settings
-from resources.warehouse import WarehouseResource, utc_now_iso
+from resources.warehouse import WarehouseResource
 from skillatlas.errors import ErrorKind, ItemError
 from skillatlas.extract.base import Extractor, LLMBacked
 from skillatlas.ingest.batches import (
@@ -28,36 +27,11 @@ from skillatlas.ingest.batches import (
     parse_batch,
 )
 from skillatlas.ingest.parsing import parse_document
+from skillatlas.store.batches import archive_batches, load_extraction_inputs, load_manifest
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, SKILL_COLUMNS, TEXT_COLUMNS
+from skillatlas.store.versions import retire_superseded_versions
 
 DOCUMENTS_GROUP = "documents"
-MANIFEST_TABLE = "upload_manifest"
-HISTORY_TABLE = "document_skills_history"
-TEXT_COLUMNS = [
-    "batch_id",
-    "doc_id",
-    "relpath",
-    "kind",
-    "format",
-    "title",
-    "posted_date",
-    "sha256",
-    "char_count",
-    "truncated",
-    "text",
-]
-SKILL_COLUMNS = [
-    "batch_id",
-    "doc_id",
-    "kind",
-    "skill_id",
-    "label",
-    "confidence",
-    "method",
-    "evidence_start",
-    "evidence_end",
-    "evidence",
-    "extractor_version",
-]
 
 # Transient failures (I/O hiccups, database blips) are retried by the step; the rest are item failures.
 STEP_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -73,24 +47,19 @@ def extraction_pool() -> str | None:
     return LLM_POOL if load_settings().extractor != "offline" else None
 
 
-def batch_keys(context: dg.AssetExecutionContext) -> list[str]:
-    return checked_keys(list(context.partition_keys))
-
-
 def manifest_fingerprint(manifest: pd.DataFrame) -> str:
     return batch_fingerprint(zip(manifest["doc_id"], manifest["sha256"], strict=True))
 
 
-@dg.asset(
-    group_name=DOCUMENTS_GROUP,
-    partitions_def=upload_batches,
-    backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata=table_metadata("document_text", partition_expr="batch_id"),
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    retry_policy=STEP_RETRY,
-    tags={"skillatlas/queue": "ingest"},
-)
+def document_asset(table: str, queue: str, **asset_args: Any) -> Any:
+    """The decorator of a document asset: one partition per upload batch, one batch per backfill run."""
+    return table_asset(
+        table, DOCUMENTS_GROUP, queue, partition_expr="batch_id", partitions_def=upload_batches,
+        backfill_policy=BATCH_BACKFILL_POLICY, retry_policy=STEP_RETRY, **asset_args,
+    )
+
+
+@document_asset(DOCUMENT_TEXT, "ingest")
 def document_text(
     context: dg.AssetExecutionContext, inbox: InboxResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -108,14 +77,11 @@ def document_text(
 
     def retire_older_versions(batch_id: str) -> dict[str, Any]:
         # new versions of a path retire the older ones from document_text/document_skills (kept in history)
-        return {"superseded_versions_retired": retire_superseded_versions(warehouse, [batch_id], context.run.run_id)}
+        retired = retire_superseded_versions(warehouse.engine, [batch_id], context.run.run_id)
+        return {"superseded_versions_retired": retired}
 
     def work_for(batch_id: str) -> BatchWork:
-        manifest = warehouse.read_table(MANIFEST_TABLE, {"batch_id": batch_id})
-        if manifest.empty:
-            raise BatchInputMissing(
-                f"no manifest rows for batch {batch_id}: the batch was never registered by the inbox sensor"
-            )
+        manifest = load_manifest(warehouse.engine, batch_id)
         items = list(manifest.itertuples(index=False))
         return BatchWork(
             fingerprint=manifest_fingerprint(manifest),
@@ -128,7 +94,7 @@ def document_text(
     return materialize_batches(
         context,
         warehouse,
-        table="document_text",
+        table=DOCUMENT_TEXT,
         columns=TEXT_COLUMNS,
         version=PARSER_VERSION,
         work_for=work_for,
@@ -137,30 +103,10 @@ def document_text(
     )
 
 
-def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[str], run_id: str) -> int:
-    """Copy the batches' current skill rows to `document_skills_history` before they are replaced, so the
-    rollback job can restore them. First write wins per (run, batch): a retried step of the same run, which may
-    already have committed some batches, keeps the archive of the rows from before the run."""
-    archived = warehouse.read_table(HISTORY_TABLE, {"batch_id": batch_ids, "archived_by_run": run_id})
-    todo = sorted(set(batch_ids) - (set(archived["batch_id"]) if not archived.empty else set()))
-    current = warehouse.read_table("document_skills", {"batch_id": todo}) if todo else pd.DataFrame()
-    if current.empty:
-        return 0
-    current = current.assign(archived_by_run=run_id, archived_at=utc_now_iso())
-    warehouse.replace_rows(HISTORY_TABLE, current, {"batch_id": todo, "archived_by_run": run_id})
-    return len(current)
-
-
-@dg.asset(
-    group_name=DOCUMENTS_GROUP,
-    partitions_def=upload_batches,
-    backfill_policy=BATCH_BACKFILL_POLICY,
-    metadata=table_metadata("document_skills", partition_expr="batch_id"),
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    retry_policy=STEP_RETRY,
+@document_asset(
+    DOCUMENT_SKILLS,
+    "extraction",
     pool=extraction_pool(),
-    tags={"skillatlas/queue": "extraction"},
     # New uploads are extracted automatically; a new taxonomy is not: re-extraction after a reference refresh
     # is an explicit reextract_job run (README, "Reference refreshes"), so it never calls the LLM unasked.
     automation_condition=dg.AutomationCondition.eager().ignore(
@@ -168,7 +114,7 @@ def archive_previous_extraction(warehouse: WarehouseResource, batch_ids: list[st
     ),
     # The text is read batch by batch from the warehouse (only the columns needed), not loaded as an input:
     # memory stays flat in corpus size, and a worker on another machine needs only the warehouse.
-    deps=["document_text", "taxonomy_vectors"],
+    deps=[DOCUMENT_TEXT, "taxonomy_vectors"],
 )
 def document_skills(
     context: dg.AssetExecutionContext,
@@ -182,7 +128,7 @@ def document_skills(
     skill. A document the extractor fails on becomes an `item_failures` row; the rest of the batch goes on.
     Each batch is committed on its own; a batch already extracted by the current extractor version from the
     same text is skipped (see `assets.batch_runs`)."""
-    keys = batch_keys(context)
+    keys = checked_keys(context.partition_keys)
     taxonomy = decode_taxonomy(skill_taxonomy)
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
     if vectors is None and extractor.semantic:
@@ -190,16 +136,10 @@ def document_skills(
     engine = extractor.build(taxonomy, vectors)
     version = engine.version
     # before anything of this run is committed: the rollback job restores these rows
-    archive_previous_extraction(warehouse, keys, context.run.run_id)
+    archive_batches(warehouse.engine, keys, context.run.run_id)
 
     def work_for(batch_id: str) -> BatchWork:
-        docs = warehouse.read_table(
-            "document_text", {"batch_id": batch_id}, columns=["batch_id", "doc_id", "relpath", "kind", "sha256", "text"]
-        )
-        if docs.empty and not warehouse.read_table(MANIFEST_TABLE, {"batch_id": batch_id}, columns=["doc_id"]).size:
-            raise BatchInputMissing(
-                f"no manifest rows for batch {batch_id}: the batch was never registered by the inbox sensor"
-            )
+        docs = load_extraction_inputs(warehouse.engine, batch_id)
         items = list(docs.itertuples(index=False))
 
         def process(progress: Progress) -> BatchResult:
@@ -233,7 +173,7 @@ def document_skills(
     return materialize_batches(
         context,
         warehouse,
-        table="document_skills",
+        table=DOCUMENT_SKILLS,
         columns=SKILL_COLUMNS,
         version=version,
         work_for=work_for,

@@ -5,13 +5,15 @@ retried); recent failed runs come from `run_failures` (written by the run-failur
 out of the inbox, FIFOs, oversized or unreadable files, ...) come from the inbox sensor's `skipped_uploads`.
 """
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
 from assets.catalog import OPS_OWNERS, SCHEMAS, table_kinds, table_metadata
-from assets.ledger import LEDGER_COLUMNS, LEDGER_TABLE, SKIPPED_TABLE
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource
+from skillatlas.store.tables import FAILED_ITEMS, ITEM_FAILURES, LEDGER_COLUMNS, RUN_FAILURES, SKIPPED_UPLOADS
 
 EXAMPLES_PER_KIND = 3
 BATCHES_SHOWN = 20
@@ -54,7 +56,7 @@ def refused_uploads_markdown(skipped: pd.DataFrame) -> str:
     for r in latest.to_dict("records"):
         lines.append(f"| {r.get('last_seen_at')} | {_md(r.get('relpath'))} | {_md(str(r.get('reason'))[:160])} |")
     if len(skipped) > len(latest):
-        lines.append(f"| ... | {len(skipped) - len(latest)} more in table {SKIPPED_TABLE} | |")
+        lines.append(f"| ... | {len(skipped) - len(latest)} more in table {SKIPPED_UPLOADS} | |")
     return "\n".join(lines)
 
 
@@ -76,7 +78,7 @@ def run_failures_markdown(failures: pd.DataFrame, notifier: NotifierResource) ->
     group_name="operations",
     kinds=table_kinds(),
     owners=OPS_OWNERS,
-    metadata=table_metadata("failed_items"),
+    metadata=table_metadata(FAILED_ITEMS),
     tags={"skillatlas/queue": "health"},
 )
 def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg.Output[pd.DataFrame]:
@@ -84,15 +86,15 @@ def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg
     item with its error kind, message, attempts and a link to the run that recorded it; the metadata summarises
     them per batch (kind, count, first examples) and lists the latest failed runs with their first error.
     Refreshed with pipeline_health (health_job, every 5 minutes)."""
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     if ledger.empty:
         ledger = pd.DataFrame(columns=LEDGER_COLUMNS)
     run_url = {run_id: notifier.run_url(str(run_id)) for run_id in ledger["run_id"].unique()}
     out = ledger.assign(run_url=ledger["run_id"].map(run_url))
-    out = out[[c.name for c in SCHEMAS["failed_items"].columns if c.name in out.columns]]
+    out = out[[c.name for c in SCHEMAS[FAILED_ITEMS].columns if c.name in out.columns]]
     by_kind = out["error_kind"].value_counts().sort_index()
-    skipped = warehouse.read_table(SKIPPED_TABLE, columns=["relpath", "reason", "last_seen_at"])
-    metadata: dict[str, object] = {
+    skipped = warehouse.read_table(SKIPPED_UPLOADS, columns=["relpath", "reason", "last_seen_at"])
+    metadata: dict[str, Any] = {
         "items_failed": len(out),
         "batches_with_failures": int(out["partition"].nunique()),
         **{f"items_failed_{kind}": int(count) for kind, count in by_kind.items()},
@@ -100,7 +102,7 @@ def failed_items(warehouse: WarehouseResource, notifier: NotifierResource) -> dg
         "uploads_refused": len(skipped),
         "refused_uploads": dg.MetadataValue.md(refused_uploads_markdown(skipped)),
         "recent_failed_runs": dg.MetadataValue.md(
-            run_failures_markdown(warehouse.read_table("run_failures"), notifier)
+            run_failures_markdown(warehouse.read_table(RUN_FAILURES), notifier)
         ),
     }
     return dg.Output(out.reset_index(drop=True), metadata=metadata)

@@ -27,6 +27,7 @@ from skillatlas.health import (
     overall_percentiles,
     queue_health,
 )
+from skillatlas.store.tables import ITEM_FAILURE_HISTORY, ITEM_FAILURES, PIPELINE_HEALTH
 
 HEALTH_GROUP = "operations"
 QUEUE_TAG = "skillatlas/queue"
@@ -140,7 +141,7 @@ def health_metadata(report: dict[str, Any]) -> dict[str, Any]:
     group_name=HEALTH_GROUP,
     kinds={*table_kinds(), "dagster"},
     owners=OPS_OWNERS,
-    metadata=table_metadata("pipeline_health"),
+    metadata=table_metadata(PIPELINE_HEALTH),
     tags={QUEUE_TAG: "health"},
 )
 def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
@@ -149,8 +150,8 @@ def pipeline_health(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     p50/p95 queue wait and run time; per work queue, queue depth and the oldest queued run; item retries from
     the ledger. Everything is numeric metadata (plotted over materialisations) plus markdown tables; the
     `as_of` timestamp says when it was computed. `skillatlas health` computes the same live."""
-    report = live_report(context.instance, warehouse.read_table("item_failure_history"))
-    open_items = warehouse.read_table("item_failures")
+    report = live_report(context.instance, warehouse.read_table(ITEM_FAILURE_HISTORY))
+    open_items = warehouse.read_table(ITEM_FAILURES)
     context.add_output_metadata({**health_metadata(report), "items_failed_open": len(open_items)})
     jobs = report["jobs"].copy()
     jobs["as_of"] = report["as_of_iso"]

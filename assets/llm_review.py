@@ -16,16 +16,12 @@ import dagster as dg
 import pandas as pd
 
 from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
-from assets.ledger import ItemFailure
 from resources.warehouse import WarehouseResource, delete_rows, dumps, utc_now_iso, write_frame
 from skillatlas.extract.base import Extractor
 from skillatlas.extract.llm.report import DocRef, journal_of, outcome_report
+from skillatlas.ingest.batches import ItemFailure
+from skillatlas.store.tables import DOCUMENT_SKILLS, REVIEW_COLUMNS, SKILLS_REVIEW_QUEUE
 
-REVIEW_TABLE = "skills_review_queue"
-REVIEW_COLUMNS = [
-    "review_id", "batch_id", "doc_id", "item", "reason", "proposed_skills", "status", "run_id", "run_url",
-    "extractor_version", "created_at", "decided_at", "decided_by", "note",
-]
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 
 
@@ -55,8 +51,8 @@ def write_review_entries(
     they are the review history."""
     with warehouse.engine.begin() as conn:
         if doc_ids:
-            delete_rows(conn, REVIEW_TABLE, {"doc_id": list(doc_ids), "status": PENDING})
-        write_frame(conn, REVIEW_TABLE, frame)
+            delete_rows(conn, SKILLS_REVIEW_QUEUE, {"doc_id": list(doc_ids), "status": PENDING})
+        write_frame(conn, SKILLS_REVIEW_QUEUE, frame)
 
 
 def record_llm_outcomes(
@@ -90,16 +86,16 @@ def record_llm_outcomes(
         "review_by_reason": dg.MetadataValue.json(dict(Counter(r["reason"] for r in report.reviews))),
     }
     if report.reviews:
-        context.log.warning(f"{len(report.reviews)} document(s) queued for review in table {REVIEW_TABLE}")
+        context.log.warning(f"{len(report.reviews)} document(s) queued for review in table {SKILLS_REVIEW_QUEUE}")
     return failures, metadata
 
 
 @dg.asset(
     group_name="documents",
-    deps=["document_skills"],
+    deps=[DOCUMENT_SKILLS],
     kinds=table_kinds(),
     owners=DATA_OWNERS,
-    metadata=table_metadata(REVIEW_TABLE),
+    metadata=table_metadata(SKILLS_REVIEW_QUEUE),
     tags={"skillatlas/queue": "reference"},
     automation_condition=dg.AutomationCondition.eager(),
 )
@@ -109,7 +105,7 @@ def skills_review_queue(context: dg.AssetExecutionContext, warehouse: WarehouseR
     proposed skills and a link to the run that queued it; accept or reject entries with `review_skills_job`.
     Rows live in the warehouse table `skills_review_queue` (written by the extraction steps); this asset shows
     the open entries."""
-    queue = warehouse.read_table(REVIEW_TABLE)
+    queue = warehouse.read_table(SKILLS_REVIEW_QUEUE)
     pending = queue[queue["status"] == PENDING] if not queue.empty else queue
     preview = pending.sort_values("created_at", ascending=False).head(50) if not pending.empty else pending
     lines = ["| review_id | item | reason | proposed skills | run |", "| --- | --- | --- | --- | --- |"]

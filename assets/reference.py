@@ -12,6 +12,7 @@ from resources.artifacts import ArtifactStore
 from resources.warehouse import dumps
 from skillatlas.reference import sources as reference
 from skillatlas.reference.taxonomy import build_taxonomy
+from skillatlas.store.tables import ONET_OCCUPATIONS, SKILL_TAXONOMY
 
 REFERENCE_GROUP = "reference"
 
@@ -25,7 +26,7 @@ def decode_taxonomy(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @dg.asset(
-    group_name=REFERENCE_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("skill_taxonomy")
+    group_name=REFERENCE_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(SKILL_TAXONOMY)
 )
 def skill_taxonomy(context: dg.AssetExecutionContext) -> pd.DataFrame:
     r"""One row per skill with a stable id: ESCO v1.1.1 skills (preferred + alternative labels) and O\*NET 29.3
@@ -86,7 +87,7 @@ def load_taxonomy_vectors(artifacts: ArtifactStore, taxonomy: pd.DataFrame) -> n
 
 
 @dg.asset(
-    group_name=REFERENCE_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("onet_occupations")
+    group_name=REFERENCE_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(ONET_OCCUPATIONS)
 )
 def onet_occupations(context: dg.AssetExecutionContext) -> pd.DataFrame:
     r"""The 1,016 O\*NET 29.3 occupations: SOC code, title, description, job zone, and alternate titles

@@ -1,12 +1,14 @@
 """What people query: the SOC→skills map, canonical skills, and course alignment scores."""
 
 
+from typing import Any
+
 import dagster as dg
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
+from assets.catalog import DATA_OWNERS, table_asset, table_kinds, table_metadata
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from resources.artifacts import ArtifactStore
 from resources.warehouse import WarehouseResource
@@ -14,13 +16,21 @@ from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.reference import sources as reference
 from skillatlas.score.alignment import alignment_scores
 from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
+from skillatlas.store.tables import (
+    COURSE_JOB_SCORES,
+    COURSE_OCCUPATION_SCORES,
+    JOB_OCCUPATION_SCORES,
+    ONET_TEXT_SKILLS,
+    SKILL_MERGE_MAP,
+    SOC_SKILL_MAP,
+)
 
 SCORES_GROUP = "scores"
 SCORING_TAGS = {"skillatlas/queue": "scoring"}
 
 
 @dg.asset(
-    group_name="reference", kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("onet_text_skills"),
+    group_name="reference", kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(ONET_TEXT_SKILLS),
     tags={"skillatlas/queue": "reference"},
 )
 def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataFrame) -> pd.DataFrame:
@@ -29,8 +39,9 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
     the taxonomy, not every night."""
     from skillatlas.reference.soc_map import extract_onet_text_skills
 
-    # reference data: the default threshold, not the deployment's SKILLATLAS_MIN_CONFIDENCE for documents
-    phrase_only = OfflineExtractor(
+    # reference data: the default threshold, not the deployment's SKILLATLAS_MIN_CONFIDENCE for documents;
+    # Any: soc_map's extractor protocol asks for list[_Mention] (invariant), OfflineExtractor returns SkillMentions
+    phrase_only: Any = OfflineExtractor(
         decode_taxonomy(skill_taxonomy), embedder=None, min_confidence=DEFAULT_MIN_CONFIDENCE
     )
     extracted = extract_onet_text_skills(
@@ -41,7 +52,7 @@ def onet_text_skills(context: dg.AssetExecutionContext, skill_taxonomy: pd.DataF
 
 
 @dg.asset(
-    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("soc_skill_map"),
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(SOC_SKILL_MAP),
     tags=SCORING_TAGS,
 )
 def soc_skill_map(
@@ -82,7 +93,7 @@ class MergeConfig(dg.Config):
 
 
 @dg.asset(
-    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("skill_merge_map"),
+    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata(SKILL_MERGE_MAP),
     tags=SCORING_TAGS,
 )
 def skill_merge_map(
@@ -104,7 +115,7 @@ def skill_merge_map(
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
     if vectors is None:
         raise dg.Failure("taxonomy_vectors is missing or stale: materialise it first", allow_retries=False)
-    previous = warehouse.read_table("skill_merge_map")
+    previous = warehouse.read_table(SKILL_MERGE_MAP)
     merge_map = find_near_duplicates(
         taxonomy[["skill_id", "label", "source", "aliases"]], vectors, threshold=config.threshold,
         previous=previous if not previous.empty else None,
@@ -152,13 +163,26 @@ def course_skill_frame(document_skills: pd.DataFrame, kind: str) -> pd.DataFrame
     return frame.rename(columns={"doc_id": "entity_id", "confidence": "weight"})[["entity_id", "skill_id", "weight"]]
 
 
+def occupation_skills(soc_skill_map: pd.DataFrame, skill_merge_map: pd.DataFrame) -> pd.DataFrame:
+    """Occupations as scoring entities (entity_id = SOC code), on canonical skills."""
+    targets = soc_skill_map.rename(columns={"soc_code": "entity_id"})[["entity_id", "skill_id", "weight"]]
+    return canonical(targets, skill_merge_map)
+
+
+def document_entities(document_skills: pd.DataFrame, kind: str, skill_merge_map: pd.DataFrame) -> pd.DataFrame:
+    """Documents of one kind as scoring entities (entity_id = doc_id), on canonical skills."""
+    return canonical(course_skill_frame(document_skills, kind), skill_merge_map)
+
+
 def _score(
     context: dg.AssetExecutionContext,
+    artifacts: ArtifactStore,
+    skill_taxonomy: pd.DataFrame,
     courses: pd.DataFrame,
     targets: pd.DataFrame,
-    taxonomy: pd.DataFrame,
-    vectors: np.ndarray | None,
 ) -> pd.DataFrame:
+    taxonomy = decode_taxonomy(skill_taxonomy)
+    vectors = load_taxonomy_vectors(artifacts, taxonomy)
     labels = taxonomy.set_index("skill_id")["label"]
     scores = alignment_scores(
         courses,
@@ -180,72 +204,38 @@ def _score(
     return scores
 
 
-@dg.asset(
-    group_name=SCORES_GROUP,
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    metadata=table_metadata("course_occupation_scores"),
-    tags=SCORING_TAGS,
-)
+@table_asset(COURSE_OCCUPATION_SCORES, SCORES_GROUP, "scoring")
 def course_occupation_scores(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStore,
-    document_skills: pd.DataFrame,
-    soc_skill_map: pd.DataFrame,
-    skill_merge_map: pd.DataFrame,
-    skill_taxonomy: pd.DataFrame,
+    context: dg.AssetExecutionContext, artifacts: ArtifactStore, document_skills: pd.DataFrame,
+    soc_skill_map: pd.DataFrame, skill_merge_map: pd.DataFrame, skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
     r"""Course ↔ occupation alignment: for every course, its top 200 O\*NET occupations with a score in [0, 1]
     (IDF-weighted skill overlap, so rare skills weigh more, blended with skill-embedding similarity), a tier
     (A/B/C), the shared skills that explain it and the skill gaps the course leaves."""
-    taxonomy = decode_taxonomy(skill_taxonomy)
-    vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    courses = canonical(course_skill_frame(document_skills, "course"), skill_merge_map)
-    targets = soc_skill_map.rename(columns={"soc_code": "entity_id"})[["entity_id", "skill_id", "weight"]]
-    return _score(context, courses, canonical(targets, skill_merge_map), taxonomy, vectors)
+    courses = document_entities(document_skills, "course", skill_merge_map)
+    return _score(context, artifacts, skill_taxonomy, courses, occupation_skills(soc_skill_map, skill_merge_map))
 
 
-@dg.asset(
-    group_name=SCORES_GROUP, kinds=table_kinds(), owners=DATA_OWNERS, metadata=table_metadata("course_job_scores"),
-    tags=SCORING_TAGS,
-)
+@table_asset(COURSE_JOB_SCORES, SCORES_GROUP, "scoring")
 def course_job_scores(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStore,
-    document_skills: pd.DataFrame,
-    skill_merge_map: pd.DataFrame,
-    skill_taxonomy: pd.DataFrame,
+    context: dg.AssetExecutionContext, artifacts: ArtifactStore, document_skills: pd.DataFrame,
+    skill_merge_map: pd.DataFrame, skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
     """Course ↔ job-posting alignment, same method as course ↔ occupation: top 200 postings per course,
     score, tier, shared skills and gaps."""
-    taxonomy = decode_taxonomy(skill_taxonomy)
-    vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    courses = canonical(course_skill_frame(document_skills, "course"), skill_merge_map)
-    jobs = canonical(course_skill_frame(document_skills, "job"), skill_merge_map)
-    return _score(context, courses, jobs, taxonomy, vectors)
+    courses = document_entities(document_skills, "course", skill_merge_map)
+    jobs = document_entities(document_skills, "job", skill_merge_map)
+    return _score(context, artifacts, skill_taxonomy, courses, jobs)
 
 
-@dg.asset(
-    group_name=SCORES_GROUP,
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    metadata=table_metadata("job_occupation_scores"),
-    tags=SCORING_TAGS,
-)
+@table_asset(JOB_OCCUPATION_SCORES, SCORES_GROUP, "scoring")
 def job_occupation_scores(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStore,
-    document_skills: pd.DataFrame,
-    soc_skill_map: pd.DataFrame,
-    skill_merge_map: pd.DataFrame,
-    skill_taxonomy: pd.DataFrame,
+    context: dg.AssetExecutionContext, artifacts: ArtifactStore, document_skills: pd.DataFrame,
+    soc_skill_map: pd.DataFrame, skill_merge_map: pd.DataFrame, skill_taxonomy: pd.DataFrame,
 ) -> pd.DataFrame:
     r"""Job posting -> occupation (SOC) alignment, the link that ties demand to occupations: for every job
     posting (`job_id` = its doc_id), its top 200 O\*NET occupations with score, tier, shared skills and gaps,
     by the same method as course_occupation_scores."""
-    taxonomy = decode_taxonomy(skill_taxonomy)
-    vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    jobs = canonical(course_skill_frame(document_skills, "job"), skill_merge_map)
-    targets = soc_skill_map.rename(columns={"soc_code": "entity_id"})[["entity_id", "skill_id", "weight"]]
-    scores = _score(context, jobs, canonical(targets, skill_merge_map), taxonomy, vectors)
+    jobs = document_entities(document_skills, "job", skill_merge_map)
+    scores = _score(context, artifacts, skill_taxonomy, jobs, occupation_skills(soc_skill_map, skill_merge_map))
     return scores.rename(columns={"course_id": "job_id"})

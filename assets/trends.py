@@ -3,26 +3,31 @@
 import dagster as dg
 import pandas as pd
 
-from assets.catalog import DATA_OWNERS, table_kinds, table_metadata
+from assets.catalog import table_asset
 from assets.partitions import DAY_BACKFILL_POLICY, posting_days
 from resources.warehouse import WarehouseResource
 from skillatlas.reference import sources as reference
+from skillatlas.store.tables import (
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    RISING_VS_HOT_TECHNOLOGIES,
+    SKILL_DEMAND_DAILY,
+    SKILL_DEMAND_DAILY_COLUMNS,
+    SKILL_DEMAND_TRENDS,
+)
 
 TRENDS_GROUP = "trends"
-DAILY_COLUMNS = ["day", "skill_id", "label", "postings", "share"]
 
 
 def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> pd.DataFrame:
     """(doc_id, day, skill_id, label) for job postings posted on `days`."""
     # only the rows and columns needed: never every posting's full text
-    text = warehouse.read_table(
-        "document_text", {"kind": "job", "posted_date": days}, columns=["doc_id", "posted_date"]
-    )
+    text = warehouse.read_table(DOCUMENT_TEXT, {"kind": "job", "posted_date": days}, columns=["doc_id", "posted_date"])
     if text.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
     text = text.drop_duplicates("doc_id")
     skills = warehouse.read_table(
-        "document_skills", {"doc_id": text["doc_id"].tolist()}, columns=["doc_id", "skill_id", "label"]
+        DOCUMENT_SKILLS, {"doc_id": text["doc_id"].tolist()}, columns=["doc_id", "skill_id", "label"]
     )
     if skills.empty:
         return pd.DataFrame(columns=["doc_id", "day", "skill_id", "label"])
@@ -30,15 +35,10 @@ def postings_skills_for_days(warehouse: WarehouseResource, days: list[str]) -> p
     return merged[["doc_id", "day", "skill_id", "label"]]
 
 
-@dg.asset(
-    group_name=TRENDS_GROUP,
-    partitions_def=posting_days,
-    backfill_policy=DAY_BACKFILL_POLICY,
-    metadata=table_metadata("skill_demand_daily", partition_expr="day"),
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    deps=[dg.AssetDep("document_skills", partition_mapping=dg.AllPartitionMapping())],
-    tags={"skillatlas/queue": "scoring"},
+@table_asset(
+    SKILL_DEMAND_DAILY, TRENDS_GROUP, "scoring", partition_expr="day",
+    partitions_def=posting_days, backfill_policy=DAY_BACKFILL_POLICY,
+    deps=[dg.AssetDep(DOCUMENT_SKILLS, partition_mapping=dg.AllPartitionMapping())],
 )
 def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
     """For each posting day: how many job postings asked for each skill, and the share of that day's postings."""
@@ -47,20 +47,16 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     window = context.partition_time_window
     days = pd.date_range(window.start.date(), window.end.date(), inclusive="left").strftime("%Y-%m-%d").tolist()
     daily = daily_skill_demand(postings_skills_for_days(warehouse, days))
-    daily = daily[DAILY_COLUMNS] if not daily.empty else pd.DataFrame(columns=DAILY_COLUMNS)
+    daily = daily[SKILL_DEMAND_DAILY_COLUMNS] if not daily.empty else pd.DataFrame(columns=SKILL_DEMAND_DAILY_COLUMNS)
     daily["day"] = daily["day"].astype(str)
     context.add_output_metadata({"days": len(days), "rows": len(daily), "skills": int(daily["skill_id"].nunique())})
     return daily
 
 
-@dg.asset(
-    group_name=TRENDS_GROUP,
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    metadata=table_metadata("skill_demand_trends"),
-    ins={"skill_demand_daily": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
+@table_asset(
+    SKILL_DEMAND_TRENDS, TRENDS_GROUP, "scoring",
+    ins={SKILL_DEMAND_DAILY: dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
     automation_condition=dg.AutomationCondition.eager(),
-    tags={"skillatlas/queue": "scoring"},
 )
 def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: pd.DataFrame) -> pd.DataFrame:
     """Per skill and day: postings in the trailing 7- and 30-day windows, their share of postings, a growth
@@ -76,14 +72,7 @@ def skill_demand_trends(context: dg.AssetExecutionContext, skill_demand_daily: p
     return trends
 
 
-@dg.asset(
-    group_name=TRENDS_GROUP,
-    kinds=table_kinds(),
-    owners=DATA_OWNERS,
-    metadata=table_metadata("rising_vs_hot_technologies"),
-    automation_condition=dg.AutomationCondition.eager(),
-    tags={"skillatlas/queue": "scoring"},
-)
+@table_asset(RISING_VS_HOT_TECHNOLOGIES, TRENDS_GROUP, "scoring", automation_condition=dg.AutomationCondition.eager())
 def rising_vs_hot_technologies(
     context: dg.AssetExecutionContext, skill_demand_trends: pd.DataFrame, skill_taxonomy: pd.DataFrame
 ) -> pd.DataFrame:

@@ -59,8 +59,8 @@ def main() -> None:
     from resources.inbox import InboxResource
     from resources.warehouse import WarehouseResource, dispose_engines
     from sensors import inbox_sensor
-    from sensors.inbox import MANIFEST_COLUMNS
     from skillatlas.ingest.inbox import document_id, scan_inbox
+    from skillatlas.store.tables import MANIFEST_COLUMNS
 
     work = Path(tempfile.mkdtemp(prefix="bench_inbox_"))
     try:

@@ -61,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from assets import reference
-    from assets.documents import TEXT_COLUMNS
     from assets.partitions import upload_batches
     from jobs import llm_batch
     from resources.extractor import ExtractorResource
     from sensors.llm_batch import llm_batch_sensor
     from skillatlas.extract.llm import batch as batch_domain
+    from skillatlas.store.tables import DOCUMENT_TEXT, TEXT_COLUMNS
     from tests.conftest import make_resources
     from tests.support.fake_openai import FakeOpenAIServer
 
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                          "kind": "job", "format": "txt", "title": f"bench {i}", "posted_date": None,
                          "sha256": hashlib.sha256(text.encode()).hexdigest(), "char_count": len(text),
                          "truncated": False, "text": text})
-        resources["warehouse"].append_rows("document_text", pd.DataFrame(rows, columns=TEXT_COLUMNS))
+        resources["warehouse"].append_rows(DOCUMENT_TEXT, pd.DataFrame(rows, columns=TEXT_COLUMNS))
         instance.add_dynamic_partitions(upload_batches.name, keys)
         resources["extractor"] = ExtractorResource(
             mode="openai", semantic=False, openai_api_key="sk-bench-not-a-key", openai_base_url=server.base_url,

@@ -7,61 +7,67 @@ Partitioned jobs take their partitions from the selected assets (upload batches,
 import dagster as dg
 
 from jobs.cleanup import cleanup_job
-from jobs.llm_batch import LLM_BATCH_JOBS
-from jobs.operator import OPERATOR_JOBS
+from jobs.llm_batch import llm_batch_cancel_job, llm_batch_collect_job, llm_batch_submit_job
+from jobs.reextract import reextract_job
+from jobs.retry_failed import retry_failed_items_job
 from jobs.review import review_skills_job
+from jobs.rollback import rollback_extraction_job
+from jobs.undo_merge import undo_skill_merge_job
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, SKILL_DEMAND_DAILY, SKILL_DEMAND_TRENDS
 
-reference_job = dg.define_asset_job(
-    "reference_job",
-    selection=dg.AssetSelection.groups("reference"),
-    tags={"skillatlas/queue": "reference"},
-    description="Rebuild the taxonomy, its vectors and the O*NET occupations from the shipped reference data.",
+OPERATOR_JOBS = [reextract_job, retry_failed_items_job, rollback_extraction_job, undo_skill_merge_job]
+LLM_BATCH_JOBS = [llm_batch_submit_job, llm_batch_collect_job, llm_batch_cancel_job]
+
+
+def asset_job(
+    name: str, selection: dg.AssetSelection, queue: str, description: str, tags: dict[str, str] | None = None
+):  # -> dagster's UnresolvedAssetJobDefinition, not exported publicly
+    """A job over a selection of assets, in the run queue `queue` (plus any other run `tags`)."""
+    return dg.define_asset_job(
+        name, selection=selection, tags={"skillatlas/queue": queue, **(tags or {})}, description=description
+    )
+
+
+def groups(*names: str) -> dg.AssetSelection:
+    return dg.AssetSelection.groups(*names)
+
+
+def assets(*names: str) -> dg.AssetSelection:
+    return dg.AssetSelection.assets(*names)
+
+
+reference_job = asset_job(
+    "reference_job", groups("reference"), "reference",
+    "Rebuild the taxonomy, its vectors and the O*NET occupations from the shipped reference data.",
 )
-
-ingest_batch_job = dg.define_asset_job(
-    "ingest_batch_job",
-    selection=dg.AssetSelection.assets("document_text", "document_skills"),
-    # One batch per run: a stuck run is cancelled by the stuck-run sensor (no progress for N minutes); the hour
-    # here is a backstop for one batch of <= 100 documents, far above the minute or two it takes.
-    tags={"skillatlas/queue": "ingest", "dagster/max_runtime": "3600"},
-    description="Parse one upload batch and extract its skills (the inbox sensor launches one run per batch; "
+# One batch per run: a stuck run is cancelled by the stuck-run sensor (no progress for N minutes); the hour
+# (dagster/max_runtime) is a backstop for one batch of <= 100 documents, far above the minute or two it takes.
+ingest_batch_job = asset_job(
+    "ingest_batch_job", assets(DOCUMENT_TEXT, DOCUMENT_SKILLS), "ingest",
+    "Parse one upload batch and extract its skills (the inbox sensor launches one run per batch; "
     "a backfill runs one batch per run).",
+    {"dagster/max_runtime": "3600"},
 )
-
-rebuild_scores_job = dg.define_asset_job(
-    "rebuild_scores_job",
-    selection=dg.AssetSelection.groups("scores", "search"),
-    tags={"skillatlas/queue": "scoring"},
-    description="Rebuild the SOC map, canonical skills, alignment scores and the search index.",
+rebuild_scores_job = asset_job(
+    "rebuild_scores_job", groups("scores", "search"), "scoring",
+    "Rebuild the SOC map, canonical skills, alignment scores and the search index.",
 )
-
-rebuild_index_job = dg.define_asset_job(
-    "rebuild_index_job",
-    selection=dg.AssetSelection.groups("search"),
-    tags={"skillatlas/queue": "indexing"},
-    description="Rebuild only the search index (e.g. after a bulk upload, without rescoring).",
+rebuild_index_job = asset_job(
+    "rebuild_index_job", groups("search"), "indexing",
+    "Rebuild only the search index (e.g. after a bulk upload, without rescoring).",
 )
-
-trends_daily_job = dg.define_asset_job(
-    "trends_daily_job",
-    selection=dg.AssetSelection.assets("skill_demand_daily"),
-    tags={"skillatlas/queue": "scoring"},
-    description="Count skill demand of job postings for a posting day (or a range of days in one run).",
+trends_daily_job = asset_job(
+    "trends_daily_job", assets(SKILL_DEMAND_DAILY), "scoring",
+    "Count skill demand of job postings for a posting day (or a range of days in one run).",
 )
-
-trends_job = dg.define_asset_job(
-    "trends_job",
-    selection=dg.AssetSelection.assets("skill_demand_trends", "rising_vs_hot_technologies"),
-    tags={"skillatlas/queue": "scoring"},
-    description="Roll daily demand up into 7- and 30-day windows and rising skills.",
+trends_job = asset_job(
+    "trends_job", assets(SKILL_DEMAND_TRENDS, "rising_vs_hot_technologies"), "scoring",
+    "Roll daily demand up into 7- and 30-day windows and rising skills.",
 )
-
-health_job = dg.define_asset_job(
-    "health_job",
-    selection=dg.AssetSelection.assets("pipeline_health", "failed_items"),
-    # its own queue (no concurrency limit in deploy/*.yaml): health must not wait behind a long reference run
-    tags={"skillatlas/queue": "health"},
-    description="Recompute pipeline health (1 h / 24 h / 7 d windows, queues, retries) from run storage, and "
+# its own queue (no concurrency limit in deploy/*.yaml): health must not wait behind a long reference run
+health_job = asset_job(
+    "health_job", assets("pipeline_health", "failed_items"), "health",
+    "Recompute pipeline health (1 h / 24 h / 7 d windows, queues, retries) from run storage, and "
     "the failed-items view (open item failures with run links, summary per batch).",
 )
 

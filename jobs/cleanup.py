@@ -3,12 +3,11 @@
 import dagster as dg
 from pydantic import Field
 
-from assets.documents import MANIFEST_TABLE
-from assets.ledger import LEDGER_TABLE
-from assets.partitions import upload_batches
+from assets.partitions import UPLOAD_BATCHES
 from resources.warehouse import WarehouseResource
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, UPLOAD_MANIFEST
 
-BATCH_TABLES = ("document_text", "document_skills", LEDGER_TABLE)
+BATCH_TABLES = (DOCUMENT_TEXT, DOCUMENT_SKILLS, ITEM_FAILURES)
 
 
 class CleanupConfig(dg.Config):
@@ -25,19 +24,19 @@ def remove_orphaned_batches(
 ) -> None:
     """Batches registered as partitions with no manifest rows (e.g. a manifest restored from backup) are
     removed from the partition list; rows in batch tables whose batch is no longer a partition are deleted."""
-    partitions = set(context.instance.get_dynamic_partitions(upload_batches.name))
-    manifest = warehouse.read_table(MANIFEST_TABLE)
+    partitions = set(context.instance.get_dynamic_partitions(UPLOAD_BATCHES))
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
     registered = set(manifest["batch_id"]) if not manifest.empty else set()
     orphan_partitions = sorted(partitions - registered)
     removed_rows = 0
     stale_batches: dict[str, list[str]] = {}
     for table in BATCH_TABLES:
         frame = warehouse.read_table(table)
-        column = "partition" if table == LEDGER_TABLE else "batch_id"
+        column = "partition" if table == ITEM_FAILURES else "batch_id"
         if frame.empty or column not in frame.columns:
             continue
         stale = sorted(set(frame[column].dropna()) - (partitions - set(orphan_partitions)))
-        if table == LEDGER_TABLE:
+        if table == ITEM_FAILURES:
             stale = [key for key in stale if key in registered or key in orphan_partitions]
         if stale:
             stale_batches[table] = stale
@@ -48,10 +47,10 @@ def remove_orphaned_batches(
     )
     if not config.dry_run:
         for table, keys in stale_batches.items():
-            column = "partition" if table == LEDGER_TABLE else "batch_id"
+            column = "partition" if table == ITEM_FAILURES else "batch_id"
             warehouse.replace_rows(table, warehouse.read_table(table).iloc[0:0], {column: keys})
         for key in orphan_partitions:
-            context.instance.delete_dynamic_partition(upload_batches.name, key)
+            context.instance.delete_dynamic_partition(UPLOAD_BATCHES, key)
     # Nothing output (no IO manager involved): the figures go to the step's metadata in the UI.
     context.add_output_metadata(
         {"orphaned_partitions": len(orphan_partitions), "stale_rows": removed_rows, "dry_run": config.dry_run}

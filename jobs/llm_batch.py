@@ -23,10 +23,10 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import Field
 
-from assets.documents import SKILL_COLUMNS, STEP_RETRY
-from assets.ledger import ItemFailure, failures_frame
-from assets.llm_review import PENDING, REVIEW_TABLE, review_frame
+from assets.documents import STEP_RETRY
+from assets.llm_review import PENDING, review_frame
 from assets.reference import decode_taxonomy, load_taxonomy_vectors
+from jobs.operator import OPERATOR_TAGS, check_selection, config_error, document_skills_of, selected_text
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource, delete_rows, dumps, read_rows, utc_now_iso, write_frame
@@ -35,38 +35,44 @@ from skillatlas.extract.llm.cascade import CascadeExtractor
 from skillatlas.extract.llm.grounding import OutcomeJournal
 from skillatlas.extract.llm.report import DocRef, outcome_report
 from skillatlas.extract.offline import OfflineExtractor
-from skillatlas.ingest.batches import skill_rows
+from skillatlas.ingest.batches import ItemFailure, skill_rows
+from skillatlas.store.batches import archive_extraction, failures_frame, update_ledger
+from skillatlas.store.tables import (
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    LLM_BATCH_DOCUMENTS,
+    LLM_BATCH_JOBS,
+    LLM_BATCH_REQUESTS,
+    LLM_BATCH_STAGED_FAILURES,
+    LLM_BATCH_STAGED_REVIEWS,
+    LLM_BATCH_STAGED_SKILLS,
+    SKILL_COLUMNS,
+    SKILL_TAXONOMY,
+    SKILLS_REVIEW_QUEUE,
+)
 
-JOBS_TABLE = "llm_batch_jobs"
-REQUESTS_TABLE = "llm_batch_requests"
-DOCS_TABLE = "llm_batch_documents"
-STAGED_SKILLS = "llm_batch_staged_skills"
-STAGED_FAILURES = "llm_batch_staged_failures"
-STAGED_REVIEWS = "llm_batch_staged_reviews"
-STAGING_TABLES = (REQUESTS_TABLE, DOCS_TABLE, STAGED_SKILLS, STAGED_FAILURES, STAGED_REVIEWS)
-SKILLS_TABLE = "document_skills"
-BATCH_TAGS = {"skillatlas/queue": "extraction", "skillatlas/operator": "true"}
+STAGING_TABLES = (
+    LLM_BATCH_REQUESTS, LLM_BATCH_DOCUMENTS, LLM_BATCH_STAGED_SKILLS, LLM_BATCH_STAGED_FAILURES,
+    LLM_BATCH_STAGED_REVIEWS,
+)
+BATCH_TAGS = {"skillatlas/queue": "extraction", **OPERATOR_TAGS}
 _JOB_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VERSION_PREFIX = "openai-batch@1"
-
-
-def _fail(message: str) -> dg.Failure:
-    return dg.Failure(description=message, allow_retries=False)
 
 
 # ------------------------------------------------------------------------------------------------ state
 
 
 def load_job(warehouse: WarehouseResource, job_key: str) -> dict[str, Any] | None:
-    rows = warehouse.read_table(JOBS_TABLE, {"job_key": job_key})
+    rows = warehouse.read_table(LLM_BATCH_JOBS, {"job_key": job_key})
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
 def save_job(conn: sa.Connection, job: dict[str, Any]) -> None:
     """Upsert the job row inside the caller's transaction (with the data of the phase it records)."""
     job["updated_at"] = utc_now_iso()
-    delete_rows(conn, JOBS_TABLE, {"job_key": job["job_key"]})
-    write_frame(conn, JOBS_TABLE, pd.DataFrame([job]))
+    delete_rows(conn, LLM_BATCH_JOBS, {"job_key": job["job_key"]})
+    write_frame(conn, LLM_BATCH_JOBS, pd.DataFrame([job]))
 
 
 def set_phase(warehouse: WarehouseResource, job: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -105,32 +111,22 @@ def prepare_job(
     extractor: ExtractorResource, selection: BatchSelection, job_key: str,
 ) -> dict[str, Any]:
     """Select documents, extract offline, route, build the JSONL; persist it all with phase `prepared`."""
-    from jobs.operator import KINDS, TEXT_TABLE, _checked_keys, select_documents
+    from jobs.reextract import select_documents
 
     if extractor.mode not in ("openai", "cascade"):
-        raise _fail(f"Batch API mode needs extractor mode openai or cascade, not {extractor.mode!r}")
-    bad = sorted(set(selection.kinds) - set(KINDS))
-    if bad:
-        raise _fail(f"unknown document kind(s) {bad}")
-    if selection.limit is not None and selection.limit < 1:
-        raise _fail("limit must be >= 1")
-    batch_ids = _checked_keys(selection.batch_ids, "batch id")
-    stored = warehouse.read_table("skill_taxonomy")
+        raise config_error(f"Batch API mode needs extractor mode openai or cascade, not {extractor.mode!r}")
+    batch_ids = check_selection(selection.kinds, selection.limit, selection.batch_ids)
+    stored = warehouse.read_table(SKILL_TAXONOMY)
     if stored.empty:
-        raise _fail("warehouse table 'skill_taxonomy' is missing or empty: run reference_job first")
+        raise config_error("warehouse table 'skill_taxonomy' is missing or empty: run reference_job first")
     taxonomy = decode_taxonomy(stored)
     vectors = load_taxonomy_vectors(artifacts, taxonomy)
     offline = extractor.offline(taxonomy, vectors)
     candidates = extractor.candidates(taxonomy, vectors)
     config = extractor.llm_config()
     version = batch_version(extractor, offline)
-    where: dict[str, Any] = {}
-    if batch_ids:
-        where["batch_id"] = batch_ids
-    if selection.kinds:
-        where["kind"] = list(selection.kinds)
-    text = warehouse.read_table(TEXT_TABLE, where)
-    skills = warehouse.read_table(SKILLS_TABLE, {"doc_id": list(text["doc_id"])}) if len(text) else pd.DataFrame()
+    text = selected_text(warehouse, batch_ids, selection.kinds)
+    skills = document_skills_of(warehouse, text)
     selected, _ = select_documents(text, skills, version, force=selection.force, limit=selection.limit)
     threshold = extractor.cascade_threshold
     staged: list[dict[str, object]] = []
@@ -159,11 +155,11 @@ def prepare_job(
     with warehouse.engine.begin() as conn:
         for table in STAGING_TABLES:
             delete_rows(conn, table, {"job_key": job_key})
-        write_frame(conn, REQUESTS_TABLE, pd.DataFrame([{**r.as_row(), "job_key": job_key} for r in requests],
+        write_frame(conn, LLM_BATCH_REQUESTS, pd.DataFrame([{**r.as_row(), "job_key": job_key} for r in requests],
                                                        columns=["custom_id", "batch_id", "doc_id", "item",
                                                                 "chunk_start", "chunk_end", "candidates", "job_key"]))
-        write_frame(conn, DOCS_TABLE, docs)
-        write_frame(conn, STAGED_SKILLS, pd.DataFrame(staged, columns=SKILL_COLUMNS).assign(job_key=job_key))
+        write_frame(conn, LLM_BATCH_DOCUMENTS, docs)
+        write_frame(conn, LLM_BATCH_STAGED_SKILLS, pd.DataFrame(staged, columns=SKILL_COLUMNS).assign(job_key=job_key))
         save_job(conn, job)
     context.log.info(f"batch job {job_key}: {len(selected)} document(s), {len(routed)} routed to the LLM, "
                      f"{len(requests)} request(s) in {path.name}")
@@ -176,7 +172,7 @@ def advance_submission(
 ) -> dict[str, Any]:
     job_key = selection.job_key or f"llmb-{context.run_id[:12]}"
     if not _JOB_KEY.match(job_key):
-        raise _fail(f"job_key {job_key!r} must be 1-64 letters, digits, '-' or '_'")
+        raise config_error(f"job_key {job_key!r} must be 1-64 letters, digits, '-' or '_'")
     job = load_job(warehouse, job_key)
     if job is None:
         job = prepare_job(context, warehouse, artifacts, extractor, selection, job_key)
@@ -192,7 +188,7 @@ def advance_submission(
         batch = client.submit(job_key, job["input_file_id"])
         job = set_phase(warehouse, job, phase="submitted", openai_batch_id=str(batch.id), status=str(batch.status))
     for batch_id in json.loads(job["upload_batches"]):
-        context.log_event(dg.AssetObservation(asset_key=SKILLS_TABLE, partition=batch_id, metadata=_metadata(job)))
+        context.log_event(dg.AssetObservation(asset_key=DOCUMENT_SKILLS, partition=batch_id, metadata=_metadata(job)))
     return job
 
 
@@ -227,7 +223,7 @@ def stage_results(
     from skillatlas.extract.offline import SkillMention
 
     key = job["job_key"]
-    requests = [BatchRequest.from_row(r) for r in warehouse.read_table(REQUESTS_TABLE, {"job_key": key})
+    requests = [BatchRequest.from_row(r) for r in warehouse.read_table(LLM_BATCH_REQUESTS, {"job_key": key})
                 .to_dict("records")]
     output = errors = None
     status = str(job.get("status") or "completed")
@@ -236,12 +232,12 @@ def stage_results(
         status = str(batch.status)
         output = client.download(batch.output_file_id)
         errors = client.download(batch.error_file_id)
-    docs = warehouse.read_table(DOCS_TABLE, {"job_key": key})
-    texts_frame = warehouse.read_table("document_text", {"doc_id": sorted({r.doc_id for r in requests})})
+    docs = warehouse.read_table(LLM_BATCH_DOCUMENTS, {"job_key": key})
+    texts_frame = warehouse.read_table(DOCUMENT_TEXT, {"doc_id": sorted({r.doc_id for r in requests})})
     texts = dict(zip(texts_frame["doc_id"], texts_frame["text"], strict=True)) if len(texts_frame) else {}
     config = extractor.llm_config()
     results, stats = collect_results(requests, texts, output, errors, config, batch_status=status)
-    staged = warehouse.read_table(STAGED_SKILLS, {"job_key": key})
+    staged = warehouse.read_table(LLM_BATCH_STAGED_SKILLS, {"job_key": key})
     version = str(job["extractor_version"])
     rows: list[dict[str, object]] = []
     journal = OutcomeJournal()
@@ -279,12 +275,12 @@ def stage_results(
         f"garbage line(s)",
     )
     with warehouse.engine.begin() as conn:
-        delete_rows(conn, STAGED_SKILLS, {"job_key": key})
-        delete_rows(conn, STAGED_FAILURES, {"job_key": key})
-        delete_rows(conn, STAGED_REVIEWS, {"job_key": key})
-        write_frame(conn, STAGED_SKILLS, pd.DataFrame(rows, columns=SKILL_COLUMNS).assign(job_key=key))
-        write_frame(conn, STAGED_FAILURES, failures)
-        write_frame(conn, STAGED_REVIEWS, reviews)
+        delete_rows(conn, LLM_BATCH_STAGED_SKILLS, {"job_key": key})
+        delete_rows(conn, LLM_BATCH_STAGED_FAILURES, {"job_key": key})
+        delete_rows(conn, LLM_BATCH_STAGED_REVIEWS, {"job_key": key})
+        write_frame(conn, LLM_BATCH_STAGED_SKILLS, pd.DataFrame(rows, columns=SKILL_COLUMNS).assign(job_key=key))
+        write_frame(conn, LLM_BATCH_STAGED_FAILURES, failures)
+        write_frame(conn, LLM_BATCH_STAGED_REVIEWS, reviews)
         save_job(conn, job)
     return job
 
@@ -294,32 +290,30 @@ def commit_upload_batch(
 ) -> dict[str, Any]:
     """One upload batch in one transaction: archive, replace its selected documents' rows, ledger rows, review
     entries, and the job's committed list. Idempotent: a committed batch is never committed twice."""
-    from jobs.operator import _archive_batch, _ledger_update
-
     key = job["job_key"]
     with warehouse.engine.begin() as conn:
-        docs = read_rows(conn, DOCS_TABLE, {"job_key": key, "batch_id": batch_id})
+        docs = read_rows(conn, LLM_BATCH_DOCUMENTS, {"job_key": key, "batch_id": batch_id})
         doc_ids = list(docs["doc_id"]) if len(docs) else []
-        staged = read_rows(conn, STAGED_SKILLS, {"job_key": key, "batch_id": batch_id})
-        failures = read_rows(conn, STAGED_FAILURES, {"job_key": key, "batch_id": batch_id})
-        reviews = read_rows(conn, STAGED_REVIEWS, {"job_key": key, "batch_id": batch_id})
-        _archive_batch(conn, batch_id, context.run_id)
+        staged = read_rows(conn, LLM_BATCH_STAGED_SKILLS, {"job_key": key, "batch_id": batch_id})
+        failures = read_rows(conn, LLM_BATCH_STAGED_FAILURES, {"job_key": key, "batch_id": batch_id})
+        reviews = read_rows(conn, LLM_BATCH_STAGED_REVIEWS, {"job_key": key, "batch_id": batch_id})
+        archive_extraction(conn, [batch_id], context.run_id)
         if doc_ids:
-            delete_rows(conn, SKILLS_TABLE, {"batch_id": batch_id, "doc_id": doc_ids})
-            delete_rows(conn, REVIEW_TABLE, {"doc_id": doc_ids, "status": PENDING})
-        write_frame(conn, SKILLS_TABLE, staged.drop(columns=["job_key"]) if len(staged) else
+            delete_rows(conn, DOCUMENT_SKILLS, {"batch_id": batch_id, "doc_id": doc_ids})
+            delete_rows(conn, SKILLS_REVIEW_QUEUE, {"doc_id": doc_ids, "status": PENDING})
+        write_frame(conn, DOCUMENT_SKILLS, staged.drop(columns=["job_key"]) if len(staged) else
                     pd.DataFrame(columns=SKILL_COLUMNS))
         if len(reviews):
-            write_frame(conn, REVIEW_TABLE, reviews.drop(columns=["job_key"]))
+            write_frame(conn, SKILLS_REVIEW_QUEUE, reviews.drop(columns=["job_key"]))
         if len(failures):
             items = [ItemFailure(batch_id, f.item, f.error_kind, f.message, bool(f.transient))
                      for f in failures.itertuples(index=False)]
-            _ledger_update(conn, failures_frame(SKILLS_TABLE, context.run_id, items))
+            update_ledger(conn, failures_frame(DOCUMENT_SKILLS, context.run_id, items))
         committed = sorted({*json.loads(job["committed_batches"]), batch_id})
         job["committed_batches"] = dumps(committed)
         save_job(conn, job)
     context.log_event(dg.AssetMaterialization(
-        asset_key=SKILLS_TABLE, partition=batch_id,
+        asset_key=DOCUMENT_SKILLS, partition=batch_id,
         description=f"committed from OpenAI batch {job.get('openai_batch_id') or '-'} (job {key})",
         metadata={**_metadata(job), "rows": len(staged), "documents_reextracted": len(doc_ids),
                   "llm_failed_documents": len(failures), "review_queued": len(reviews),
@@ -334,16 +328,18 @@ def advance_collection(
 ) -> dict[str, Any]:
     job = load_job(warehouse, job_key)
     if job is None:
-        raise _fail(f"no batch job {job_key!r} in {JOBS_TABLE}")
+        raise config_error(f"no batch job {job_key!r} in {LLM_BATCH_JOBS}")
     if job["phase"] in ("prepared", "uploaded"):
-        raise _fail(f"batch job {job_key} is only {job['phase']}: run llm_batch_submit_job with this job_key")
+        raise config_error(f"batch job {job_key} is only {job['phase']}: run llm_batch_submit_job with this job_key")
     if job["phase"] == "submitted":
         batch = None
         if job.get("openai_batch_id"):
             batch = BatchClient(extractor.openai_client()).retrieve(job["openai_batch_id"])
             job = set_phase(warehouse, job, status=str(batch.status))
             if batch.status not in TERMINAL_STATUSES:
-                raise _fail(f"batch {batch.id} of job {job_key} is still {batch.status}; the sensor collects it later")
+                raise config_error(
+                    f"batch {batch.id} of job {job_key} is still {batch.status}; the sensor collects it later"
+                )
             if batch.status == "failed":
                 detail = "; ".join(f"{e.code}" for e in (batch.errors.data if batch.errors else []) or [])[:300]
                 return set_phase(warehouse, job, phase="failed", message=f"batch rejected: {detail}")
@@ -353,7 +349,7 @@ def advance_collection(
             if batch_id not in json.loads(job["committed_batches"]):
                 job = commit_upload_batch(context, warehouse, job, batch_id)
         job = set_phase(warehouse, job, phase="done")
-        context.log_event(dg.AssetMaterialization(asset_key=REVIEW_TABLE, metadata={
+        context.log_event(dg.AssetMaterialization(asset_key=SKILLS_REVIEW_QUEUE, metadata={
             "queued_by_batch_job": int(job["review_queued"]), "job_key": job_key}))
     return job
 
@@ -391,14 +387,14 @@ def cancel_llm_batch(
     collects whatever it answered (unanswered documents keep their offline skills, with a ledger row)."""
     job = load_job(warehouse, config.job_key)
     if job is None:
-        raise _fail(f"no batch job {config.job_key!r}")
+        raise config_error(f"no batch job {config.job_key!r}")
     if job["phase"] in ("prepared", "uploaded"):
         job = set_phase(warehouse, job, phase="cancelled", message=f"cancelled by run {context.run_id}")
     elif job["phase"] == "submitted" and job.get("openai_batch_id"):
         batch = BatchClient(extractor.openai_client()).cancel(job["openai_batch_id"])
         job = set_phase(warehouse, job, status=str(batch.status), message=f"cancel requested by {context.run_id}")
     else:
-        raise _fail(f"batch job {config.job_key} is {job['phase']}: nothing to cancel")
+        raise config_error(f"batch job {config.job_key} is {job['phase']}: nothing to cancel")
     return dg.Output(None, metadata=_metadata(job))
 
 
@@ -407,4 +403,3 @@ def llm_batch_cancel_job() -> None:
     cancel_llm_batch()
 
 
-LLM_BATCH_JOBS = [llm_batch_submit_job, llm_batch_collect_job, llm_batch_cancel_job]

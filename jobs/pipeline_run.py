@@ -24,6 +24,7 @@ from typing import Any
 import dagster as dg
 
 from assets.partitions import partition_range_tags
+from skillatlas.store.tables import DOCUMENT_TEXT
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -66,6 +67,7 @@ def register_inbox(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[d
         result = sensor(context)
     if isinstance(result, dg.SkipReason) or result is None:
         return []
+    assert isinstance(result, dg.SensorResult), f"inbox_sensor returned {type(result).__name__}"
     for request in result.dynamic_partitions_requests or []:
         if isinstance(request, dg.DeleteDynamicPartitionsRequest):  # keys that are not batch ids
             for key in request.partition_keys or []:
@@ -82,7 +84,7 @@ def posting_day_range(defs: dg.Definitions) -> tuple[str, str] | None:
     from assets.partitions import posting_days
     from jobs.summary import warehouse_of
 
-    text = warehouse_of(defs).read_table("document_text", {"kind": "job"}, columns=["posted_date"])
+    text = warehouse_of(defs).read_table(DOCUMENT_TEXT, {"kind": "job"}, columns=["posted_date"])
     if text.empty or text["posted_date"].dropna().empty:
         return None
     keys = posting_days.get_partition_keys()

@@ -14,11 +14,11 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.documents import SKILL_COLUMNS, STEP_RETRY
-from assets.llm_review import ACCEPTED, PENDING, REJECTED, REVIEW_TABLE
+from assets.documents import STEP_RETRY
+from assets.llm_review import ACCEPTED, PENDING, REJECTED
 from resources.warehouse import WarehouseResource, delete_rows, read_rows, reflect_table, utc_now_iso, write_frame
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, SKILL_COLUMNS, SKILLS_REVIEW_QUEUE
 
-SKILLS_TABLE = "document_skills"
 REVIEWED_METHOD = "reviewed"
 
 
@@ -64,15 +64,15 @@ def decide_reviews(
         raise dg.Failure("give at least one review_id", allow_retries=False)
     if not config.reviewer.strip():
         raise dg.Failure("reviewer must not be empty", allow_retries=False)
-    queue = warehouse.read_table(REVIEW_TABLE, {"review_id": list(config.review_ids)})
+    queue = warehouse.read_table(SKILLS_REVIEW_QUEUE, {"review_id": list(config.review_ids)})
     found = set(queue["review_id"]) if not queue.empty else set()
     unknown = sorted(set(config.review_ids) - found)
     if unknown:
-        raise dg.Failure(f"unknown review id(s) {unknown} in {REVIEW_TABLE}", allow_retries=False)
+        raise dg.Failure(f"unknown review id(s) {unknown} in {SKILLS_REVIEW_QUEUE}", allow_retries=False)
     decided = sorted(queue.loc[queue["status"] != PENDING, "review_id"])
     if decided:
         raise dg.Failure(f"review id(s) {decided} are already decided", allow_retries=False)
-    docs = warehouse.read_table("document_text", {"doc_id": sorted(set(queue["doc_id"]))}).set_index("doc_id")
+    docs = warehouse.read_table(DOCUMENT_TEXT, {"doc_id": sorted(set(queue["doc_id"]))}).set_index("doc_id")
     status = ACCEPTED if config.decision == "accept" else REJECTED
     only = set(config.skill_ids)
     written = 0
@@ -85,26 +85,26 @@ def decide_reviews(
             rows = accepted_rows(entry, docs.loc[entry.doc_id], only)
         with warehouse.engine.begin() as conn:
             if not rows.empty:
-                if reflect_table(conn, SKILLS_TABLE) is not None:
-                    delete_rows(conn, SKILLS_TABLE, {"doc_id": entry.doc_id, "skill_id": list(rows["skill_id"])})
-                write_frame(conn, SKILLS_TABLE, rows)
-            table = reflect_table(conn, REVIEW_TABLE)
+                if reflect_table(conn, DOCUMENT_SKILLS) is not None:
+                    delete_rows(conn, DOCUMENT_SKILLS, {"doc_id": entry.doc_id, "skill_id": list(rows["skill_id"])})
+                write_frame(conn, DOCUMENT_SKILLS, rows)
+            table = reflect_table(conn, SKILLS_REVIEW_QUEUE)
             assert table is not None
             conn.execute(
                 table.update().where(table.c.review_id == entry.review_id, table.c.status == PENDING).values(
                     status=status, decided_at=utc_now_iso(), decided_by=config.reviewer, note=config.note)
             )
-            current = read_rows(conn, REVIEW_TABLE, {"review_id": entry.review_id})
+            current = read_rows(conn, SKILLS_REVIEW_QUEUE, {"review_id": entry.review_id})
         written += len(rows)
         if not rows.empty:
             context.log_event(dg.AssetMaterialization(
-                asset_key=SKILLS_TABLE, partition=str(entry.batch_id),
+                asset_key=DOCUMENT_SKILLS, partition=str(entry.batch_id),
                 description=f"review {entry.review_id} accepted by {config.reviewer} (run {context.run_id[:8]})",
                 metadata={"review_id": entry.review_id, "skills_added": len(rows), "run_id": context.run_id},
             ))
         context.log.info(f"review {entry.review_id}: {current.iloc[0]['status']}")
     context.log_event(dg.AssetMaterialization(
-        asset_key=REVIEW_TABLE, description=f"{len(queue)} entr(y/ies) {status} by {config.reviewer}",
+        asset_key=SKILLS_REVIEW_QUEUE, description=f"{len(queue)} entr(y/ies) {status} by {config.reviewer}",
         metadata={"decided": len(queue), "decision": status, "skills_written": written},
     ))
     return dg.Output(None, metadata={"decided": len(queue), "decision": status, "skills_written": written})

@@ -6,19 +6,26 @@ import dagster as dg
 import pandas as pd
 
 from resources.warehouse import WarehouseResource
+from skillatlas.store.tables import (
+    COURSE_OCCUPATION_SCORES,
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    ITEM_FAILURES,
+    ONET_OCCUPATIONS,
+)
 
 
 def warehouse_of(defs: dg.Definitions) -> WarehouseResource:
-    resource = defs.resources["warehouse"]
+    resource = (defs.resources or {})["warehouse"]
     assert isinstance(resource, WarehouseResource)
     return resource.process_config_and_initialize()
 
 
 def summary_lines(warehouse: WarehouseResource, courses: int = 3) -> list[str]:
     # the columns summarised only: document_text holds every full text
-    text = warehouse.read_table("document_text", columns=["doc_id", "kind", "batch_id", "title"])
-    skills = warehouse.read_table("document_skills", columns=["doc_id", "skill_id", "method"])
-    failures = warehouse.read_table("item_failures")
+    text = warehouse.read_table(DOCUMENT_TEXT, columns=["doc_id", "kind", "batch_id", "title"])
+    skills = warehouse.read_table(DOCUMENT_SKILLS, columns=["doc_id", "skill_id", "method"])
+    failures = warehouse.read_table(ITEM_FAILURES)
     lines = ["", "== skillatlas summary =="]
     if text.empty:
         return [*lines, "no documents ingested yet (is the inbox empty?)"]
@@ -34,8 +41,8 @@ def summary_lines(warehouse: WarehouseResource, courses: int = 3) -> list[str]:
             f"skills: {len(skills)} found, {skills['skill_id'].nunique()} distinct, "
             f"{per_doc.mean():.1f} per document; by method {skills['method'].value_counts().to_dict()}"
         )
-    scores = warehouse.read_table("course_occupation_scores")
-    occupations = warehouse.read_table("onet_occupations")
+    scores = warehouse.read_table(COURSE_OCCUPATION_SCORES)
+    occupations = warehouse.read_table(ONET_OCCUPATIONS)
     if scores.empty:
         return lines
     titles = occupations.set_index("soc_code")["title"] if not occupations.empty else pd.Series(dtype=str)

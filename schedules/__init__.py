@@ -1,6 +1,7 @@
 """Schedules: nightly scores and index (02:00), hourly trends, weekly cleanup, monthly reference refresh."""
 
 import datetime
+from typing import Any
 
 import dagster as dg
 
@@ -9,24 +10,25 @@ from jobs import cleanup_job, health_job, rebuild_scores_job, reference_job, tre
 
 TIMEZONE = "UTC"
 
-nightly_scores_schedule = dg.ScheduleDefinition(
-    name="nightly_scores_schedule",
-    job=rebuild_scores_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Rebuild scores and the search index every night at 02:00.",
-)
+
+def schedule_args(name: str, job: Any, cron: str, description: str) -> dict[str, Any]:
+    """What every schedule here shares: UTC, running by default."""
+    return {
+        "name": name, "job": job, "cron_schedule": cron, "description": description,
+        "execution_timezone": TIMEZONE, "default_status": dg.DefaultScheduleStatus.RUNNING,
+    }
 
 
-@dg.schedule(
-    name="hourly_trends_schedule",
-    job=trends_daily_job,
-    cron_schedule="5 * * * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every hour, recount today's and yesterday's skill demand (late postings land in yesterday).",
-)
+nightly_scores_schedule = dg.ScheduleDefinition(**schedule_args(
+    "nightly_scores_schedule", rebuild_scores_job, "0 2 * * *",
+    "Rebuild scores and the search index every night at 02:00.",
+))
+
+
+@dg.schedule(**schedule_args(
+    "hourly_trends_schedule", trends_daily_job, "5 * * * *",
+    "Every hour, recount today's and yesterday's skill demand (late postings land in yesterday).",
+))
 def hourly_trends_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     now = context.scheduled_execution_time
     today = now.date()
@@ -39,33 +41,18 @@ def hourly_trends_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.Run
     ]
 
 
-weekly_cleanup_schedule = dg.ScheduleDefinition(
-    name="weekly_cleanup_schedule",
-    job=cleanup_job,
-    cron_schedule="0 4 * * 0",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Sundays 04:00: remove orphaned batches and stale rows.",
-)
-
-monthly_reference_schedule = dg.ScheduleDefinition(
-    name="monthly_reference_schedule",
-    job=reference_job,
-    cron_schedule="0 3 1 * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Refresh the taxonomy and occupations on the first day of each month at 03:00.",
-)
-
-health_schedule = dg.ScheduleDefinition(
-    name="health_schedule",
-    job=health_job,
-    cron_schedule="*/5 * * * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every 5 minutes: pipeline health from run storage (its metadata plots it; `as_of` dates it). "
+weekly_cleanup_schedule = dg.ScheduleDefinition(**schedule_args(
+    "weekly_cleanup_schedule", cleanup_job, "0 4 * * 0", "Sundays 04:00: remove orphaned batches and stale rows.",
+))
+monthly_reference_schedule = dg.ScheduleDefinition(**schedule_args(
+    "monthly_reference_schedule", reference_job, "0 3 1 * *",
+    "Refresh the taxonomy and occupations on the first day of each month at 03:00.",
+))
+health_schedule = dg.ScheduleDefinition(**schedule_args(
+    "health_schedule", health_job, "*/5 * * * *",
+    "Every 5 minutes: pipeline health from run storage (its metadata plots it; `as_of` dates it). "
     "`skillatlas health` computes the same live at any moment.",
-)
+))
 
 ALL_SCHEDULES = [
     nightly_scores_schedule,

@@ -28,11 +28,10 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from assets.documents import MANIFEST_TABLE
-from assets.ledger import SKIPPED_TABLE
-from assets.partitions import upload_batches
+from assets.partitions import UPLOAD_BATCHES, upload_batches
 from resources.inbox import InboxResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso, write_frame
+from sensors.common import polling_sensor
 from skillatlas.ingest.inbox import (
     Refusal,
     TickPlan,
@@ -43,15 +42,15 @@ from skillatlas.ingest.inbox import (
     quiet_refusals,
     scan_inbox,
 )
+from skillatlas.store.tables import (
+    DOCUMENT_TEXT,
+    MANIFEST_COLUMNS,
+    SKILL_TAXONOMY,
+    SKIPPED_UPLOAD_COLUMNS,
+    SKIPPED_UPLOADS,
+    UPLOAD_MANIFEST,
+)
 
-MANIFEST_COLUMNS = [
-    "batch_id", "doc_id", "relpath", "kind", "sha256", "size_bytes", "mtime_ns", "registered_at",
-]
-SKIPPED_COLUMNS = [
-    "relpath", "reason_kind", "reason", "size_bytes", "mtime_ns", "ctime_ns", "sha256", "first_seen_at",
-    "last_seen_at",
-]
-REFERENCE_TABLE = "skill_taxonomy"
 REFERENCE_JOB = "reference_job"
 ACTIVE_STATUSES = [
     dg.DagsterRunStatus.QUEUED,
@@ -75,10 +74,10 @@ def ingest_run_request(batch_id: str, job_name: str) -> dg.RunRequest:
 def ensure_manifest_columns(warehouse: WarehouseResource) -> None:
     """Manifests written before mtimes were recorded gain the column (NULL: those files are hashed once)."""
     with warehouse.engine.begin() as conn:
-        table = reflect_table(conn, MANIFEST_TABLE)
+        table = reflect_table(conn, UPLOAD_MANIFEST)
         if table is not None and "mtime_ns" not in table.c:
             column = conn.dialect.identifier_preparer.quote("mtime_ns")
-            name = conn.dialect.identifier_preparer.quote(MANIFEST_TABLE)
+            name = conn.dialect.identifier_preparer.quote(UPLOAD_MANIFEST)
             conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {column} BIGINT"))
 
 
@@ -118,7 +117,7 @@ def refusal_frame(refusals: Sequence[Refusal], now: str) -> pd.DataFrame:
             }
             for r in refusals
         ],
-        columns=SKIPPED_COLUMNS,
+        columns=SKIPPED_UPLOAD_COLUMNS,
     ).astype({"size_bytes": "int64", "mtime_ns": "int64", "ctime_ns": "int64"})
 
 
@@ -129,8 +128,8 @@ def commit_tick(
     now = utc_now_iso()
     with warehouse.engine.begin() as conn:
         if plan.batches:
-            write_frame(conn, MANIFEST_TABLE, manifest_frame(plan, now))
-        manifest = reflect_table(conn, MANIFEST_TABLE)
+            write_frame(conn, UPLOAD_MANIFEST, manifest_frame(plan, now))
+        manifest = reflect_table(conn, UPLOAD_MANIFEST)
         if plan.touched and manifest is not None:
             conn.execute(
                 sa.update(manifest)
@@ -139,8 +138,8 @@ def commit_tick(
                 [{"b": b, "r": r, "s": s, "m": m} for b, r, s, m in plan.touched],
             )
         if new:
-            write_frame(conn, SKIPPED_TABLE, refusal_frame(new, now))
-        skipped = reflect_table(conn, SKIPPED_TABLE)
+            write_frame(conn, SKIPPED_UPLOADS, refusal_frame(new, now))
+        skipped = reflect_table(conn, SKIPPED_UPLOADS)
         if seen_again and skipped is not None:
             # same path, same reason, new size/mtime: refresh the fingerprint so the file is not hashed again
             conn.execute(
@@ -181,10 +180,10 @@ def recorded_refusals(skipped: pd.DataFrame) -> tuple[dict[str, tuple[int, int, 
 def refusal_observation(new: Sequence[Refusal]) -> dg.AssetObservation:
     lines = [f"| `{r.relpath}` | {r.reason_kind} | {r.reason} |" for r in new[:LOG_LIMIT]]
     return dg.AssetObservation(
-        asset_key="document_text",
+        asset_key=DOCUMENT_TEXT,
         metadata={
             "newly_refused_uploads": len(new),
-            "table": SKIPPED_TABLE,
+            "table": SKIPPED_UPLOADS,
             "refused": dg.MetadataValue.md("| path | kind | reason |\n| --- | --- | --- |\n" + "\n".join(lines)),
         },
     )
@@ -195,7 +194,7 @@ def reference_gate(
 ) -> tuple[list[dg.RunRequest], str | None]:
     """On an instance whose warehouse has no taxonomy yet: ([reference run], reason ingest is held).
     ([], None) once the reference data exists."""
-    if warehouse.has_table(REFERENCE_TABLE):
+    if warehouse.has_table(SKILL_TAXONOMY):
         return [], None
     active = context.instance.get_run_records(
         filters=dg.RunsFilter(job_name=REFERENCE_JOB, statuses=ACTIVE_STATUSES), limit=1
@@ -207,9 +206,9 @@ def reference_gate(
         # no retry storm: one failed bootstrap is the operator's to look at
         return [], (
             f"ingest held: {REFERENCE_JOB} run {last[0].dagster_run.run_id[:8]} failed and the warehouse has no "
-            f"{REFERENCE_TABLE}; fix it and launch {REFERENCE_JOB}"
+            f"{SKILL_TAXONOMY}; fix it and launch {REFERENCE_JOB}"
         )
-    context.log.info(f"inbox: no {REFERENCE_TABLE} in the warehouse (fresh deployment): requesting {REFERENCE_JOB}")
+    context.log.info(f"inbox: no {SKILL_TAXONOMY} in the warehouse (fresh deployment): requesting {REFERENCE_JOB}")
     request = dg.RunRequest(
         job_name=REFERENCE_JOB,
         tags={"skillatlas/queue": "reference", "skillatlas/trigger": "inbox_sensor_bootstrap"},
@@ -220,21 +219,17 @@ def reference_gate(
 def build_inbox_sensor(
     ingest_job: dg.UnresolvedAssetJobDefinition, reference_job: dg.UnresolvedAssetJobDefinition
 ) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="inbox_sensor",
+    @polling_sensor(
+        "inbox_sensor",
+        "Registers new and changed files in the inbox as upload batches (<= 100 documents), one ingest run "
+        "per batch; records refused files in skipped_uploads; bootstraps reference data on a fresh instance.",
         jobs=[ingest_job, reference_job],
-        minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=(
-            "Registers new and changed files in the inbox as upload batches (<= 100 documents), one ingest run "
-            "per batch; records refused files in skipped_uploads; bootstraps reference data on a fresh instance."
-        ),
     )
     def inbox_sensor(
         context: dg.SensorEvaluationContext, inbox: InboxResource, warehouse: WarehouseResource
     ) -> dg.SensorResult:
         partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
-        existing = context.instance.get_dynamic_partitions(upload_batches.name)
+        existing = context.instance.get_dynamic_partitions(UPLOAD_BATCHES)
         hostile = [key for key in existing if not is_batch_id(key)]
         if hostile:
             for key in hostile[:LOG_LIMIT]:
@@ -245,8 +240,8 @@ def build_inbox_sensor(
             partition_requests.append(upload_batches.build_delete_request(hostile))
 
         ensure_manifest_columns(warehouse)
-        manifest = warehouse.read_table(MANIFEST_TABLE)
-        by_path, by_kind = recorded_refusals(warehouse.read_table(SKIPPED_TABLE))
+        manifest = warehouse.read_table(UPLOAD_MANIFEST)
+        by_path, by_kind = recorded_refusals(warehouse.read_table(SKIPPED_UPLOADS))
         now_ns = time.time_ns()
         quiet_ns = int(inbox.quiet_seconds * 1e9)
         scan = scan_inbox(inbox.root, max_file_bytes=inbox.max_file_bytes)
@@ -266,7 +261,7 @@ def build_inbox_sensor(
         for refusal in new[:LOG_LIMIT]:
             context.log.warning(f"inbox: refused {refusal.relpath}: {refusal.reason} [{refusal.reason_kind}]")
         if len(new) > LOG_LIMIT:
-            context.log.warning(f"inbox: {len(new) - LOG_LIMIT} more refusals, see table {SKIPPED_TABLE}")
+            context.log.warning(f"inbox: {len(new) - LOG_LIMIT} more refusals, see table {SKIPPED_UPLOADS}")
         for relpath, old_batch in list(plan.superseding.items())[:LOG_LIMIT]:
             context.log.info(f"inbox: {relpath} changed: new version supersedes the one of batch {old_batch}")
 

@@ -2,25 +2,27 @@
 
 import dagster as dg
 
-from jobs.llm_batch import JOBS_TABLE, llm_batch_collect_job, set_phase
+from jobs.llm_batch import llm_batch_collect_job, set_phase
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource
+from sensors.common import polling_sensor
 from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient
+from skillatlas.store.tables import LLM_BATCH_JOBS
 
 
-@dg.sensor(
-    job=llm_batch_collect_job,
-    minimum_interval_seconds=120,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Polls submitted OpenAI batches (batches.retrieve); a completed, expired, cancelled or failed "
+@polling_sensor(
+    "llm_batch_sensor",
+    "Polls submitted OpenAI batches (batches.retrieve); a completed, expired, cancelled or failed "
     "batch launches llm_batch_collect_job for its job_key. Records each batch's status in llm_batch_jobs.",
+    every_seconds=120,
+    job=llm_batch_collect_job,
 )
 def llm_batch_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, extractor: ExtractorResource
 ) -> dg.SensorResult | dg.SkipReason:
-    if not warehouse.has_table(JOBS_TABLE):
+    if not warehouse.has_table(LLM_BATCH_JOBS):
         return dg.SkipReason("no batch job yet")
-    jobs = warehouse.read_table(JOBS_TABLE, {"phase": "submitted"})
+    jobs = warehouse.read_table(LLM_BATCH_JOBS, {"phase": "submitted"})
     if jobs.empty:
         return dg.SkipReason("no submitted batch job")
     client = None

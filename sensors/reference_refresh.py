@@ -14,7 +14,7 @@ from __future__ import annotations
 import dagster as dg
 
 from jobs import reference_job
-from jobs.operator import reextract_job
+from jobs.reextract import reextract_job
 from resources.extractor import ExtractorResource
 
 

@@ -16,12 +16,10 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
-from assets.ledger import LEDGER_TABLE
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource, reflect_table, utc_now_iso
+from skillatlas.store.tables import ITEM_FAILURES, RUN_FAILURES, RUN_NOTICES
 
-RUN_FAILURES_TABLE = "run_failures"
-NOTICES_TABLE = "run_notices"
 ROOT_TAG = "dagster/root_run_id"
 WILL_RETRY_TAG = "dagster/will_retry"
 FAILURE_PREFIX = "dagster._core.definitions.events."  # shown as `Failure: ...`, not its module path
@@ -65,12 +63,12 @@ def attempt_run_ids(instance: dg.DagsterInstance, root: str) -> list[str]:
 
 
 def already_sent(warehouse: WarehouseResource, root: str, kind: str) -> bool:
-    return not warehouse.read_table(NOTICES_TABLE, {"root_run_id": root, "kind": kind}).empty
+    return not warehouse.read_table(RUN_NOTICES, {"root_run_id": root, "kind": kind}).empty
 
 
 def mark_sent(warehouse: WarehouseResource, root: str, kind: str, run_id: str) -> None:
     row = pd.DataFrame([{"root_run_id": root, "kind": kind, "run_id": run_id, "sent_at": utc_now_iso()}])
-    warehouse.replace_rows(NOTICES_TABLE, row, {"root_run_id": root, "kind": kind})
+    warehouse.replace_rows(RUN_NOTICES, row, {"root_run_id": root, "kind": kind})
 
 
 def failure_record(context: dg.RunFailureSensorContext) -> dict[str, object]:
@@ -105,7 +103,7 @@ def add_missing_columns(warehouse: WarehouseResource, table: str, frame: pd.Data
 
 
 def failed_item_count(warehouse: WarehouseResource, run_ids: list[str]) -> int:
-    return len(warehouse.read_table(LEDGER_TABLE, {"run_id": run_ids}))
+    return len(warehouse.read_table(ITEM_FAILURES, {"run_id": run_ids}))
 
 
 @dg.run_failure_sensor(
@@ -122,8 +120,8 @@ def run_failure_sensor(
     record = failure_record(context)
     # Keyed by run id: a re-evaluated tick replaces its row instead of duplicating it.
     frame = pd.DataFrame([record])
-    add_missing_columns(warehouse, RUN_FAILURES_TABLE, frame)
-    warehouse.replace_rows(RUN_FAILURES_TABLE, frame, {"run_id": record["run_id"]})
+    add_missing_columns(warehouse, RUN_FAILURES, frame)
+    warehouse.replace_rows(RUN_FAILURES, frame, {"run_id": record["run_id"]})
     root = str(record["root_run_id"])
     if record["will_retry"]:
         context.log.info(f"run {record['run_id']} failed and will be retried: notice waits for the last attempt")
@@ -166,7 +164,7 @@ def run_recovery_sensor(
     if root == run.run_id or already_sent(warehouse, root, "recovered"):
         return
     attempts = attempt_run_ids(context.instance, root)
-    if warehouse.read_table(RUN_FAILURES_TABLE, {"run_id": attempts}).empty:
+    if warehouse.read_table(RUN_FAILURES, {"run_id": attempts}).empty:
         return  # no attempt of this root failed (e.g. a re-execution of a successful run)
     payload = {
         "status": "recovered",

@@ -18,10 +18,11 @@ import pandas as pd
 
 from resources.notifier import NotifierResource
 from resources.warehouse import WarehouseResource, utc_now_iso
-from sensors.run_failures import RUN_FAILURES_TABLE
+from sensors.common import polling_sensor
 from skillatlas.settings import Settings, load_settings
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, RUN_FAILURES
 
-DOCUMENT_ASSETS = frozenset({dg.AssetKey("document_text"), dg.AssetKey("document_skills")})
+DOCUMENT_ASSETS = frozenset({dg.AssetKey(DOCUMENT_TEXT), dg.AssetKey(DOCUMENT_SKILLS)})
 STUCK_TAG = "skillatlas/stuck"
 DEFAULT_STUCK_MINUTES = Settings.model_fields["stuck_minutes"].default
 STEP_EVENTS = {
@@ -78,14 +79,10 @@ def find_stuck_runs(
     return stuck
 
 
-@dg.sensor(
-    name="stuck_run_sensor",
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "Cancels document runs (any trigger) whose running step has logged nothing for SKILLATLAS_STUCK_MINUTES "
-        "(default 15; steps log every 10 documents) and records why in run_failures. Committed batches stay."
-    ),
+@polling_sensor(
+    "stuck_run_sensor",
+    "Cancels document runs (any trigger) whose running step has logged nothing for SKILLATLAS_STUCK_MINUTES "
+    "(default 15; steps log every 10 documents) and records why in run_failures. Committed batches stay.",
 )
 def stuck_run_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, notifier: NotifierResource
@@ -110,7 +107,7 @@ def stuck_run_sensor(
             "message": f"stuck: {reason}",
             "recorded_at": utc_now_iso(),
         }
-        warehouse.replace_rows(RUN_FAILURES_TABLE, pd.DataFrame([record]), {"run_id": run.run_id})
+        warehouse.replace_rows(RUN_FAILURES, pd.DataFrame([record]), {"run_id": run.run_id})
         # a cancelled run gets no run-failure notice: this is its notice, with the cause and the link
         notifier.send(
             f"skillatlas run stuck and cancelled: {run.job_name}",

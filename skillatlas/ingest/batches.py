@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from skillatlas.errors import ItemError, classify_exception
 
 # Version of the text a batch's parse produces: bump it when parsing changes, so committed batches are redone.
 PARSER_VERSION = "text-1"
 PROGRESS_EVERY = 10  # a progress line every this many documents
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # progress(done, total, failed): called every PROGRESS_EVERY documents and at the end of the batch
 Progress = Callable[[int, int, int], None]
@@ -127,6 +130,29 @@ def skill_rows(doc: Any, mentions: Sequence[Any], version: str) -> list[dict[str
     ]
 
 
+def _each_item(
+    batch_id: str,
+    items: Sequence[T],
+    name: Callable[[T], str],
+    work: Callable[[T], R],
+    record: Callable[[BatchResult, T, R], None],
+    progress: Progress | None,
+) -> BatchResult:
+    """`work(item)` for every item of one batch, in order; its result goes to `record`, and an exception
+    becomes the item's `ItemFailure` (named by `name(item)`): one bad item must never sink its batch."""
+    result = BatchResult(batch_id)
+    for item in items:
+        result.processed += 1
+        try:
+            done = work(item)
+        except Exception as exc:  # noqa: BLE001 - one bad item must never sink its batch
+            result.failures.append(failure_from(batch_id, name(item), exc))
+        else:
+            record(result, item, done)
+        _progress(progress, result.processed, len(items), result.failed)
+    return result
+
+
 def parse_batch(
     batch_id: str,
     items: Sequence[ManifestItem],
@@ -134,18 +160,12 @@ def parse_batch(
     progress: Progress | None = None,
 ) -> BatchResult:
     """Parse every manifest item of one batch (`parse(item)` returns a parsed document or raises)."""
-    result = BatchResult(batch_id)
+
+    def record(result: BatchResult, item: ManifestItem, parsed: Any) -> None:
+        result.rows.append(text_row(item, parsed))
+
     ordered = sorted(items, key=lambda item: item.relpath)
-    for item in ordered:
-        result.processed += 1
-        try:
-            parsed = parse(item)
-        except Exception as exc:  # noqa: BLE001 - one bad file must never sink its batch
-            result.failures.append(failure_from(batch_id, item.relpath, exc))
-        else:
-            result.rows.append(text_row(item, parsed))
-        _progress(progress, result.processed, len(ordered), result.failed)
-    return result
+    return _each_item(batch_id, ordered, lambda item: item.relpath, parse, record, progress)
 
 
 def extract_batch(
@@ -156,17 +176,11 @@ def extract_batch(
     progress: Progress | None = None,
 ) -> BatchResult:
     """Extract the skills of every document of one batch (`extract(text)` returns mentions or raises)."""
-    result = BatchResult(batch_id)
+
+    def record(result: BatchResult, doc: TextItem, mentions: Sequence[Any]) -> None:
+        if not mentions:
+            result.without_skills += 1
+        result.rows.extend(skill_rows(doc, mentions, version))
+
     ordered = sorted(docs, key=lambda doc: doc.doc_id)
-    for doc in ordered:
-        result.processed += 1
-        try:
-            mentions = extract(doc.text)
-        except Exception as exc:  # noqa: BLE001 - one bad document must never sink its batch
-            result.failures.append(failure_from(batch_id, doc.relpath, exc))
-        else:
-            if not mentions:
-                result.without_skills += 1
-            result.rows.extend(skill_rows(doc, mentions, version))
-        _progress(progress, result.processed, len(ordered), result.failed)
-    return result
+    return _each_item(batch_id, ordered, lambda doc: doc.relpath, lambda doc: extract(doc.text), record, progress)

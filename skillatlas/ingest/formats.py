@@ -1,7 +1,8 @@
 """The one registry of supported upload formats: file extension -> parser format.
 
 Both the inbox scan (which files become documents) and the parser (which reader opens them) read this table,
-so a format added here is accepted everywhere at once and the two lists cannot drift apart again.
+so a format added here is accepted everywhere at once and the two lists cannot drift apart again. The README's
+format list is checked against it (tests/domain/test_inbox.py): add a format here, then name it there.
 """
 
 from __future__ import annotations

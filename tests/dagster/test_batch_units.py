@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 
 from assets import documents
-from assets.batch_runs import COMMITS_TABLE
 from assets.partitions import partition_range_tags
+from skillatlas.store.tables import BATCH_COMMITS, DOCUMENT_SKILLS, DOCUMENT_TEXT, UPLOAD_MANIFEST
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register, registered
 
 
 def materializations(instance: dg.DagsterInstance, run_id: str, asset: str) -> dict[str, dict[str, object]]:
@@ -29,15 +29,13 @@ def materializations(instance: dg.DagsterInstance, run_id: str, asset: str) -> d
 def test_broken_batch_fails_alone_and_the_rerun_redoes_only_it(
     data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, small_inbox, batch_size=4)
-    keys = register(instance, resources)
-    assert len(keys) == 3
+    resources, keys = registered(instance, data_dir, small_inbox, batches=3, batch_size=4)
     warehouse = resources["warehouse"]
-    manifest = warehouse.read_table("upload_manifest")
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
     sizes = manifest.groupby("batch_id").size().to_dict()
     broken = keys[1]
     saved = manifest[manifest["batch_id"] == broken]
-    warehouse.replace_rows("upload_manifest", saved.iloc[0:0], {"batch_id": broken})  # its manifest rows are gone
+    warehouse.replace_rows(UPLOAD_MANIFEST, saved.iloc[0:0], {"batch_id": broken})  # its manifest rows are gone
 
     tags = partition_range_tags(keys[0], keys[-1])
     first = dg.materialize(ASSETS, resources=resources, instance=instance, tags=tags, raise_on_error=False)
@@ -48,19 +46,19 @@ def test_broken_batch_fails_alone_and_the_rerun_redoes_only_it(
     assert set(done) == {keys[0], keys[2]}  # the good batches were materialised, each with its own figures
     for key in (keys[0], keys[2]):
         assert done[key]["processed"] == sizes[key] and done[key]["dagster/row_count"] == sizes[key]
-    text = warehouse.read_table("document_text", columns=["batch_id", "doc_id"])
+    text = warehouse.read_table(DOCUMENT_TEXT, columns=["batch_id", "doc_id"])
     assert set(text["batch_id"]) == {keys[0], keys[2]}
 
-    warehouse.append_rows("upload_manifest", saved)  # the batch is repaired
+    warehouse.append_rows(UPLOAD_MANIFEST, saved)  # the batch is repaired
     second = dg.materialize(ASSETS, resources=resources, instance=instance, tags=tags)
     assert second.success
     redone = materializations(instance, second.run_id, "document_text")
     assert redone[broken]["processed"] == sizes[broken]
     for key in (keys[0], keys[2]):  # already committed: skipped, not parsed again
         assert redone[key]["processed"] == 0 and redone[key]["skipped"] == sizes[key]
-    text = warehouse.read_table("document_text", columns=["batch_id", "doc_id"])
+    text = warehouse.read_table(DOCUMENT_TEXT, columns=["batch_id", "doc_id"])
     assert len(text) == 10 and text["doc_id"].is_unique
-    commits = warehouse.read_table(COMMITS_TABLE)
+    commits = warehouse.read_table(BATCH_COMMITS)
     assert sorted(commits.loc[commits["asset"] == "document_skills", "batch_id"]) == sorted(keys)
 
 
@@ -78,7 +76,7 @@ def test_forced_rerun_redoes_a_committed_batch(
     )
     redone = forced.asset_materializations_for_node("document_skills")[0].metadata
     assert redone["processed"].value == 10 and redone["skipped"].value == 0
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
 
 
@@ -118,7 +116,7 @@ def test_an_interrupt_is_never_retried_and_keeps_nothing_half_done(
     assert dg.DagsterEventType.STEP_UP_FOR_RETRY not in types  # the RetryPolicy did not catch it
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "interrupted after 0 of 1 batch(es)" in failure.event_specific_data.error.message
-    assert resources["warehouse"].read_table("document_text").empty
+    assert resources["warehouse"].read_table(DOCUMENT_TEXT).empty
 
 
 def test_offline_extraction_is_in_no_pool(monkeypatch: pytest.MonkeyPatch) -> None:

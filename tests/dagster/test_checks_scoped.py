@@ -11,7 +11,7 @@ from assets import documents
 from assets.checks import batch_failure_rate, every_batch_yields_skills
 from resources.extractor import ExtractorResource
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 
 CHECKS = [every_batch_yields_skills, batch_failure_rate]
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.documents import MANIFEST_TABLE
 from assets.partitions import upload_batches
 from jobs.cleanup import cleanup_job
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, UPLOAD_MANIFEST
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 
 
 def test_cleanup_removes_orphaned_batch(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
@@ -17,8 +17,8 @@ def test_cleanup_removes_orphaned_batch(data_dir: Path, small_inbox: Path, insta
     for key in (keep, orphan):
         assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key).success
     warehouse = resources["warehouse"]
-    manifest = warehouse.read_table(MANIFEST_TABLE)
-    warehouse.replace_rows(MANIFEST_TABLE, manifest.iloc[0:0], {"batch_id": orphan})  # manifest lost the batch
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
+    warehouse.replace_rows(UPLOAD_MANIFEST, manifest.iloc[0:0], {"batch_id": orphan})  # manifest lost the batch
 
     dry = cleanup_job.execute_in_process(
         instance=instance,
@@ -27,10 +27,10 @@ def test_cleanup_removes_orphaned_batch(data_dir: Path, small_inbox: Path, insta
     )
     assert dry.success
     assert set(instance.get_dynamic_partitions(upload_batches.name)) == {keep, orphan}
-    assert set(warehouse.read_table("document_text")["batch_id"]) == {keep, orphan}
+    assert set(warehouse.read_table(DOCUMENT_TEXT)["batch_id"]) == {keep, orphan}
 
     result = cleanup_job.execute_in_process(instance=instance, resources=resources)
     assert result.success
     assert instance.get_dynamic_partitions(upload_batches.name) == [keep]
-    assert set(warehouse.read_table("document_text")["batch_id"]) == {keep}
-    assert set(warehouse.read_table("document_skills")["batch_id"]) == {keep}
+    assert set(warehouse.read_table(DOCUMENT_TEXT)["batch_id"]) == {keep}
+    assert set(warehouse.read_table(DOCUMENT_SKILLS)["batch_id"]) == {keep}

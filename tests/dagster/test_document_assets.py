@@ -6,27 +6,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets import documents, reference, scores
-from assets.ledger import LEDGER_TABLE
-from assets.partitions import partition_range_tags, upload_batches
-from sensors import inbox_sensor
+from assets import documents
+from assets.partitions import checked_keys, partition_range_tags, upload_batches
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, UPLOAD_MANIFEST
 from tests.conftest import make_resources
-
-ASSETS = [
-    documents.document_text,
-    documents.document_skills,
-    reference.skill_taxonomy.to_source_asset(),
-    reference.taxonomy_vectors.to_source_asset(),
-    scores.onet_text_skills.to_source_asset(),
-]
-
-
-def register(instance: dg.DagsterInstance, resources: dict) -> list[str]:
-    with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        result = inbox_sensor(context)
-    for request in result.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    return instance.get_dynamic_partitions(upload_batches.name)
+from tests.support.documents import ASSETS, register, registered
 
 
 def add_bad_files(inbox: Path) -> None:
@@ -44,9 +28,9 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
     result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
     assert result.success
     warehouse = resources["warehouse"]
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert len(text) == 10 and (text["char_count"] > 100).all()
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     reasons = dict(zip(ledger["item"], ledger["error_kind"], strict=True))
     assert reasons == {
         "jobs/empty.txt": "no_extractable_text",
@@ -57,7 +41,7 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
     metadata = result.asset_materializations_for_node("document_text")[0].metadata
     assert metadata["processed"].value == 13 and metadata["failed"].value == 3 and metadata["succeeded"].value == 10
 
-    skills = warehouse.read_table("document_skills")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert skills["doc_id"].nunique() >= 9  # every good document but at most one yields skills
     assert skills["confidence"].between(0, 1).all()
     for row in skills.sample(min(20, len(skills)), random_state=0).itertuples():
@@ -69,17 +53,15 @@ def test_bad_files_become_ledger_rows_and_good_ones_go_on(
 def test_rematerialising_a_batch_replaces_its_rows(
     data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, small_inbox, batch_size=5)
-    keys = register(instance, resources)
-    assert len(keys) == 2
+    resources, keys = registered(instance, data_dir, small_inbox, batches=2, batch_size=5)
     for key in keys:
         assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key).success
     warehouse = resources["warehouse"]
-    before_text = warehouse.read_table("document_text")
-    before_skills = warehouse.read_table("document_skills")
+    before_text = warehouse.read_table(DOCUMENT_TEXT)
+    before_skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=keys[0]).success
-    after_text = warehouse.read_table("document_text")
-    after_skills = warehouse.read_table("document_skills")
+    after_text = warehouse.read_table(DOCUMENT_TEXT)
+    after_skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert len(after_text) == len(before_text) == 10
     assert len(after_skills) == len(before_skills)
     pd.testing.assert_frame_equal(
@@ -91,13 +73,11 @@ def test_rematerialising_a_batch_replaces_its_rows(
 def test_range_run_covers_several_batches_in_one_run(
     data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, small_inbox, batch_size=3)
-    keys = register(instance, resources)
-    assert len(keys) == 4
+    resources, keys = registered(instance, data_dir, small_inbox, batches=4, batch_size=3)
     result = dg.materialize(ASSETS, resources=resources, instance=instance,
                             tags=partition_range_tags(keys[0], keys[-1]))
     assert result.success
-    text = resources["warehouse"].read_table("document_text")
+    text = resources["warehouse"].read_table(DOCUMENT_TEXT)
     assert set(text["batch_id"]) == set(keys) and len(text) == 10
 
 
@@ -112,7 +92,7 @@ def test_unknown_partition_key_is_refused(data_dir: Path, small_inbox: Path, ins
 
 def test_hostile_partition_key_is_refused() -> None:
     with pytest.raises(dg.Failure, match="bad partition key: partition key .* contains"):
-        documents.checked_keys(["b20261122-ok", "x'; drop table upload_manifest; --"])
+        checked_keys(["b20261122-ok", "x'; drop table upload_manifest; --"])
 
 
 def test_semantic_extraction_runs_inside_the_asset(
@@ -123,7 +103,7 @@ def test_semantic_extraction_runs_inside_the_asset(
     (key,) = register(instance, resources)
     result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
     assert result.success
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert {"phrase", "semantic"} <= set(skills["method"])
     assert skills["confidence"].between(0.5, 1).all()  # min_confidence 0.5 by default
     metadata = result.asset_materializations_for_node("document_skills")[0].metadata
@@ -152,9 +132,9 @@ def test_openai_extraction_through_the_asset_records_item_failures(
         result = dg.materialize(ASSETS, resources=resources, instance=instance, partition_key=key)
         assert result.success
         requests = len(server.requests)
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE, {"asset": "document_skills"})
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES, {"asset": "document_skills"})
     assert ledger[["item", "error_kind"]].values.tolist() == [["jobs/poisoned.txt", "model_error"]]
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert set(skills["method"]) == {"llm"} and skills["doc_id"].nunique() >= 8
     metadata = result.asset_materializations_for_node("document_skills")[0].metadata
     assert metadata["llm_requests"].value == requests and metadata["llm_prompt_tokens"].value > 0
@@ -174,7 +154,7 @@ def test_interrupted_range_run_keeps_finished_batches(
     keys = register(instance, resources)
     assert len(keys) == 3
     warehouse = resources["warehouse"]
-    manifest = warehouse.read_table("upload_manifest")
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
     last_batch = set(manifest.loc[manifest["batch_id"] == keys[-1], "relpath"])
     real_parse = documents.parse_document
 
@@ -187,13 +167,13 @@ def test_interrupted_range_run_keeps_finished_batches(
     range_tags = partition_range_tags(keys[0], keys[-1])
     with pytest.raises(_Killed):
         dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags)
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert set(text["batch_id"]) == set(keys[:2])  # the finished batches stayed committed
     assert len(text) == 8 and text["doc_id"].is_unique
 
     monkeypatch.setattr(documents, "parse_document", real_parse)
     assert dg.materialize(ASSETS, resources=resources, instance=instance, tags=range_tags).success
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert len(text) == 10 and text["doc_id"].is_unique  # the rerun completes without duplicates
-    skills = warehouse.read_table("document_skills")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert not skills.duplicated(["doc_id", "skill_id"]).any()

@@ -7,6 +7,14 @@ import pytest
 
 from jobs.pipeline_run import run_pipeline
 from jobs.summary import summary_lines
+from skillatlas.store.tables import (
+    COURSE_OCCUPATION_SCORES,
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    ITEM_FAILURES,
+    SKILL_DEMAND_DAILY,
+    UPLOAD_MANIFEST,
+)
 from tests.conftest import SAMPLE_INBOX
 
 pytestmark = pytest.mark.slow
@@ -20,18 +28,18 @@ def pipeline(sample_pipeline):
 def test_pipeline_succeeds_and_records_the_bad_file(pipeline) -> None:
     _, _, warehouse, ok, inbox = pipeline
     assert ok
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     sample_count = sum(1 for f in SAMPLE_INBOX.rglob("*") if f.is_file())
     assert len(text) == sample_count  # every good file parsed
     assert text["doc_id"].is_unique
-    ledger = warehouse.read_table("item_failures")
+    ledger = warehouse.read_table(ITEM_FAILURES)
     assert ledger[["item", "error_kind"]].values.tolist() == [["jobs/broken.pdf", "invalid_format"]]
 
 
 def test_skills_found_in_every_document_kind(pipeline) -> None:
     _, _, warehouse, _, _ = pipeline
-    skills = warehouse.read_table("document_skills")
-    text = warehouse.read_table("document_text")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
+    text = warehouse.read_table(DOCUMENT_TEXT)
     per_doc = skills.groupby("doc_id").size()
     assert per_doc.reindex(text["doc_id"]).fillna(0).gt(0).mean() > 0.9
     assert set(skills["method"]) >= {"phrase"}
@@ -42,9 +50,9 @@ def test_skills_found_in_every_document_kind(pipeline) -> None:
 
 def test_every_course_scored_with_explanations(pipeline) -> None:
     _, _, warehouse, _, _ = pipeline
-    scores = warehouse.read_table("course_occupation_scores")
-    text = warehouse.read_table("document_text")
-    skills = warehouse.read_table("document_skills", {"kind": "course"})
+    scores = warehouse.read_table(COURSE_OCCUPATION_SCORES)
+    text = warehouse.read_table(DOCUMENT_TEXT)
+    skills = warehouse.read_table(DOCUMENT_SKILLS, {"kind": "course"})
     courses = set(text.loc[text["kind"] == "course", "doc_id"])
     with_skills = set(skills["doc_id"])
     assert len(with_skills) >= 0.9 * len(courses)  # phrase matching alone in this test
@@ -60,7 +68,7 @@ def test_every_course_scored_with_explanations(pipeline) -> None:
 
 def test_trends_and_health(pipeline) -> None:
     _, _, warehouse, _, _ = pipeline
-    daily = warehouse.read_table("skill_demand_daily")
+    daily = warehouse.read_table(SKILL_DEMAND_DAILY)
     assert daily["day"].nunique() >= 30  # sample postings span 45 days
     assert (daily["postings"] > 0).all()
     health = warehouse.read_table("pipeline_health")
@@ -86,9 +94,9 @@ def test_second_run_is_idempotent(pipeline) -> None:
     # no new upload, so no new ingest run
     assert len(instance.get_run_records(filters=dg.RunsFilter(job_name="ingest_batch_job"))) == runs_before
     # every registered file is either parsed or in the ledger, exactly once
-    manifest = warehouse.read_table("upload_manifest")
-    parsed = warehouse.read_table("document_text")
-    failed = warehouse.read_table("item_failures", {"asset": "document_text"})
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
+    parsed = warehouse.read_table(DOCUMENT_TEXT)
+    failed = warehouse.read_table(ITEM_FAILURES, {"asset": "document_text"})
     assert sorted(manifest["relpath"]) == sorted([*parsed["relpath"], *failed["item"]])
 
 
@@ -117,7 +125,7 @@ def test_cli_search_and_match_answer_on_the_built_data(pipeline, monkeypatch: py
     assert hits and all(h["kind"] == "occupation" for h in hits)
     assert any("Nurs" in h["title"] for h in hits[:5])
 
-    course = warehouse.read_table("document_text", {"kind": "course"}).iloc[0]
+    course = warehouse.read_table(DOCUMENT_TEXT, {"kind": "course"}).iloc[0]
     assert cli(["match", course["doc_id"], "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["course_id"] == course["doc_id"]

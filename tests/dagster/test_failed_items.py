@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.failed_items import failed_items
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import register
+from tests.support.documents import register
 
 
 def test_refused_uploads_are_in_view(tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:

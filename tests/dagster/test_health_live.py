@@ -33,6 +33,15 @@ def bad_job() -> None:
     broken()
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh DAGSTER_HOME, set in the environment as the CLI reads it."""
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(path))
+    return path
+
+
 def health_cli(home: Path, warehouse: Path, *argv: str) -> dict:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="cmd"))
@@ -44,10 +53,7 @@ def health_cli(home: Path, warehouse: Path, *argv: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def test_cli_health_is_never_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+def test_cli_health_is_never_stale(tmp_path: Path, home: Path) -> None:
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         assert good_job.execute_in_process(instance=instance).success
         first = health_cli(home, tmp_path / "none.sqlite", "--window", "1h")
@@ -69,10 +75,7 @@ def test_cli_health_is_never_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ] and second["queues"][0]["oldest_queued_run_id"]
 
 
-def test_cli_health_text_says_as_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+def test_cli_health_text_says_as_of(tmp_path: Path, home: Path) -> None:
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         assert good_job.execute_in_process(instance=instance).success
         parser = argparse.ArgumentParser()

@@ -18,23 +18,23 @@ import pandas as pd
 import pytest
 
 import skillatlas.ingest.inbox as inbox_domain
-from assets import documents, reference, scores
-from assets.documents import MANIFEST_TABLE
-from assets.ledger import LEDGER_TABLE
-from assets.partitions import upload_batches
+from assets import documents
+from assets.partitions import checked_keys, upload_batches
 from assets.trends import postings_skills_for_days
-from assets.versions import SUPERSEDED_SKILLS, SUPERSEDED_TEXT, restore_version
 from sensors import inbox_sensor
-from sensors.inbox import SKIPPED_TABLE
+from skillatlas.store.tables import (
+    DOCUMENT_SKILLS,
+    DOCUMENT_TEXT,
+    ITEM_FAILURES,
+    SKIPPED_UPLOADS,
+    SUPERSEDED_DOCUMENT_SKILLS,
+    SUPERSEDED_DOCUMENT_TEXT,
+    UPLOAD_MANIFEST,
+)
+from skillatlas.store.versions import restore_version
 from tests.conftest import SAMPLE_INBOX, make_resources
+from tests.support.documents import ASSETS
 
-ASSETS = [
-    documents.document_text,
-    documents.document_skills,
-    reference.skill_taxonomy.to_source_asset(),
-    reference.taxonomy_vectors.to_source_asset(),
-    scores.onet_text_skills.to_source_asset(),
-]
 OLD = 978_307_200  # 2001-01-01: the mtime `cp -p` / `rsync -a` / unzip keep from the source
 
 
@@ -81,12 +81,25 @@ def txt_inbox(tmp_path: Path) -> Path:
     return inbox
 
 
+@pytest.fixture
+def txt_resources(data_dir: Path, txt_inbox: Path) -> dict:
+    return make_resources(data_dir, txt_inbox)
+
+
 def good_names(inbox: Path) -> set[str]:
     return {f"{kind}/{f.name}" for kind in ("courses", "jobs") for f in sample_txt(kind, 2)}
 
 
 def landed(resources: dict) -> pd.DataFrame:
-    return resources["warehouse"].read_table("document_text")
+    return resources["warehouse"].read_table(DOCUMENT_TEXT)
+
+
+def landed_once(resources: dict, relpath: str, count: int) -> pd.Series:
+    """The one `document_text` row of `relpath`, once `count` documents have landed in all."""
+    text = landed(resources)
+    row = text[text["relpath"] == relpath]
+    assert len(row) == 1 and len(text) == count
+    return row.iloc[0]
 
 
 def assert_good_once(resources: dict, inbox: Path) -> None:
@@ -97,7 +110,7 @@ def assert_good_once(resources: dict, inbox: Path) -> None:
 
 
 def skipped(resources: dict) -> pd.DataFrame:
-    return resources["warehouse"].read_table(SKIPPED_TABLE)
+    return resources["warehouse"].read_table(SKIPPED_UPLOADS)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -116,7 +129,7 @@ def test_new_files_become_one_run_per_batch(data_dir: Path, small_inbox: Path, i
         assert request.job_name == "ingest_batch_job"
         assert request.tags == {"skillatlas/queue": "ingest", "skillatlas/trigger": "inbox_sensor"}
         assert "dagster/asset_partition_range_start" not in request.tags
-    manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
+    manifest = resources["warehouse"].read_table(UPLOAD_MANIFEST)
     assert len(manifest) == 10
     assert manifest.groupby("batch_id").size().max() <= 4
     assert set(manifest["kind"]) == {"course", "job"}
@@ -140,7 +153,7 @@ def test_second_tick_processes_nothing_twice(data_dir: Path, small_inbox: Path, 
         inbox_domain.file_sha256 = original  # type: ignore[assignment]
     assert not second.run_requests and second.skip_reason is not None
     assert hashed == []  # unchanged (size, mtime): nothing is read again
-    assert len(resources["warehouse"].read_table(MANIFEST_TABLE)) == 10
+    assert len(resources["warehouse"].read_table(UPLOAD_MANIFEST)) == 10
 
 
 def test_touched_file_is_not_a_new_version(data_dir: Path, small_inbox: Path, instance: dg.DagsterInstance) -> None:
@@ -150,7 +163,7 @@ def test_touched_file_is_not_a_new_version(data_dir: Path, small_inbox: Path, in
     os.utime(target, (OLD, OLD))
     result = tick(instance, resources)
     assert not result.run_requests
-    manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
+    manifest = resources["warehouse"].read_table(UPLOAD_MANIFEST)
     assert len(manifest) == 10
     row = manifest[manifest["relpath"] == f"jobs/{target.name}"].iloc[0]
     assert row["mtime_ns"] == OLD * 10**9  # refreshed, so the next tick does not hash it again
@@ -167,7 +180,7 @@ def test_identical_reupload_is_recognised_by_content(
     new = small_inbox / "courses" / "new-course.txt"
     new.write_text("NEW 100 Welding basics\nStudents learn arc welding and blueprint reading.\n")
     result = tick(instance, resources)
-    manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
+    manifest = resources["warehouse"].read_table(UPLOAD_MANIFEST)
     assert len(manifest) == 11  # the new course only; the renamed copy is a re-upload
     assert "courses/new-course.txt" in set(manifest["relpath"])
     assert f"jobs/{copy.name}" not in set(manifest["relpath"])
@@ -190,7 +203,7 @@ def test_batch_registered_but_not_requested_is_recovered(
     recovered = tick(instance, resources)
     keys = instance.get_dynamic_partitions(upload_batches.name)
     assert keys and len(recovered.run_requests) == len(keys)
-    assert set(keys) == set(resources["warehouse"].read_table(MANIFEST_TABLE)["batch_id"])
+    assert set(keys) == set(resources["warehouse"].read_table(UPLOAD_MANIFEST)["batch_id"])
 
 
 def test_unsupported_hidden_and_outside_files_get_one_record_each(
@@ -208,7 +221,7 @@ def test_unsupported_hidden_and_outside_files_get_one_record_each(
     (observation,) = first.asset_events  # shown on document_text's page in the UI
     assert observation.metadata["newly_refused_uploads"].value == 4
     assert not second.asset_events
-    relpaths = set(resources["warehouse"].read_table(MANIFEST_TABLE)["relpath"])
+    relpaths = set(resources["warehouse"].read_table(UPLOAD_MANIFEST)["relpath"])
     assert len(relpaths) == 10
     records = dict(zip(skipped(resources)["relpath"], skipped(resources)["reason_kind"], strict=True))
     assert records == {
@@ -260,21 +273,18 @@ def test_growing_file_waits_for_the_quiet_period(data_dir: Path, txt_inbox: Path
     assert not ingest(instance, resources).run_requests
     time.sleep(1.1)
     ingest(instance, resources)
-    text = landed(resources)
-    row = text[text["relpath"] == "courses/growing.txt"]
-    assert len(row) == 1 and "blueprint reading" in row["text"].iloc[0]  # the whole file, once
-    assert len(text) == 5
+    assert "blueprint reading" in landed_once(resources, "courses/growing.txt", 5)["text"]  # the whole file, once
     assert_good_once(resources, txt_inbox)
 
 
 def test_file_replaced_between_tick_and_run_is_requeued(
-    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+    txt_resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, txt_inbox)
+    resources = txt_resources
     target = txt_inbox / "jobs" / "swap.txt"
     target.write_text("Payroll clerk\nPayroll processing and bookkeeping.\n")
     first = tick(instance, resources)
-    manifest = resources["warehouse"].read_table(MANIFEST_TABLE)
+    manifest = resources["warehouse"].read_table(UPLOAD_MANIFEST)
     registered_doc = manifest.loc[manifest["relpath"] == "jobs/swap.txt", "doc_id"].iloc[0]
     replacement = txt_inbox / "swap.tmp"
     replacement.write_text("Network technician\nCisco routers, network security, firewall configuration.\n")
@@ -283,28 +293,26 @@ def test_file_replaced_between_tick_and_run_is_requeued(
         run_batch(instance, resources, str(request.partition_key))
     text = landed(resources)
     assert "jobs/swap.txt" not in set(text["relpath"])  # never stored under the registered version
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE)
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES)
     assert ledger.loc[ledger["item"] == "jobs/swap.txt", "error_kind"].tolist() == ["content_changed"]
     second = ingest(instance, resources)  # the sensor sees the new bytes and queues them
     assert len(second.run_requests) == 1
-    text = landed(resources)
-    row = text[text["relpath"] == "jobs/swap.txt"]
-    assert len(row) == 1 and "firewall" in row["text"].iloc[0] and row["doc_id"].iloc[0] != registered_doc
-    assert len(text) == 5
+    row = landed_once(resources, "jobs/swap.txt", 5)
+    assert "firewall" in row["text"] and row["doc_id"] != registered_doc
     assert_good_once(resources, txt_inbox)
 
 
 def test_in_place_edit_retires_the_old_version_everywhere(
-    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance
+    txt_resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = make_resources(data_dir, txt_inbox)
+    resources = txt_resources
     target = txt_inbox / "jobs" / "edited.txt"
     first, second = sorted((SAMPLE_INBOX / "jobs").glob("*.txt"))[-2:]  # real postings: they have skills
     target.write_text("Posted: 2026-10-05\n" + first.read_text())
     ingest(instance, resources, skills=True)
     warehouse = resources["warehouse"]
     old = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
-    old_skills = warehouse.read_table("document_skills", {"doc_id": old["doc_id"]})
+    old_skills = warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": old["doc_id"]})
     assert len(old_skills) > 0
     target.write_text("Posted: 2026-10-05\n" + second.read_text())
     result = ingest(instance, resources, skills=True)
@@ -313,20 +321,20 @@ def test_in_place_edit_retires_the_old_version_everywhere(
     assert len(text) == 5 and (text["relpath"] == "jobs/edited.txt").sum() == 1
     new = text.set_index("relpath").loc["jobs/edited.txt"]
     assert new["doc_id"] != old["doc_id"] and new["text"] != old["text"]
-    assert len(warehouse.read_table("document_skills", {"doc_id": new["doc_id"]})) > 0
+    assert len(warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": new["doc_id"]})) > 0
     # gone from the live tables, so from the scores, trends and index rebuilt from them
-    assert warehouse.read_table("document_skills", {"doc_id": old["doc_id"]}).empty
+    assert warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": old["doc_id"]}).empty
     assert old["doc_id"] not in set(postings_skills_for_days(warehouse, ["2026-10-05"])["doc_id"])
     assert new["doc_id"] in set(postings_skills_for_days(warehouse, ["2026-10-05"])["doc_id"])
     # kept for rollback
-    history = warehouse.read_table(SUPERSEDED_TEXT)
+    history = warehouse.read_table(SUPERSEDED_DOCUMENT_TEXT)
     assert history["doc_id"].tolist() == [old["doc_id"]] and history["superseded_by_batch"].iloc[0] == new["batch_id"]
-    assert len(warehouse.read_table(SUPERSEDED_SKILLS)) == len(old_skills)
-    assert restore_version(warehouse, "jobs/edited.txt", str(old["batch_id"])) == 1
+    assert len(warehouse.read_table(SUPERSEDED_DOCUMENT_SKILLS)) == len(old_skills)
+    assert restore_version(warehouse.engine, "jobs/edited.txt", str(old["batch_id"])) == 1
     restored = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
     assert restored["doc_id"] == old["doc_id"]
-    assert len(warehouse.read_table("document_skills", {"doc_id": old["doc_id"]})) == len(old_skills)
-    assert warehouse.read_table("document_skills", {"doc_id": new["doc_id"]}).empty
+    assert len(warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": old["doc_id"]})) == len(old_skills)
+    assert warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": new["doc_id"]}).empty
     assert_good_once(resources, txt_inbox)
 
 
@@ -403,7 +411,7 @@ def test_utf16_and_latin1_text_are_decoded(data_dir: Path, txt_inbox: Path, inst
     text = landed(resources).set_index("relpath")["text"]
     for name, tag in (("utf16le", "LE"), ("utf16be", "BE"), ("latin1", "L1"), ("utf8bom", "BOM")):
         assert text[f"jobs/{name}.txt"].startswith(f"Café {tag}\nRésumé required"), name
-    assert resources["warehouse"].read_table(LEDGER_TABLE).empty
+    assert resources["warehouse"].read_table(ITEM_FAILURES).empty
     assert len(text) == 8
     assert_good_once(resources, txt_inbox)
 
@@ -442,7 +450,7 @@ def test_hostile_partition_keys_are_removed_and_refused(
     assert [r.partition_key for r in result.run_requests] == keys
     for key in HOSTILE_KEYS[:4]:  # and a run launched with one anyway stops before any work
         with pytest.raises(dg.Failure, match="bad partition key"):
-            documents.checked_keys([key])
+            checked_keys([key])
     assert len(landed(resources)) == 4
     assert_good_once(resources, txt_inbox)
 
@@ -458,14 +466,14 @@ def test_fresh_instance_bootstraps_reference_data_before_ingest(
     first = tick(instance, resources)
     assert [r.job_name for r in first.run_requests] == ["reference_job"]
     assert instance.get_dynamic_partitions(upload_batches.name) == []  # ingest held
-    assert len(resources["warehouse"].read_table(MANIFEST_TABLE)) == 4  # but nothing lost
+    assert len(resources["warehouse"].read_table(UPLOAD_MANIFEST)) == 4  # but nothing lost
     run = defs.resolve_job_def("reference_job").execute_in_process(
         instance=instance, tags=dict(first.run_requests[0].tags)
     )
     assert run.success
     ingest(instance, resources, skills=True)
     assert len(landed(resources)) == 4
-    assert len(resources["warehouse"].read_table("document_skills")) > 0
+    assert len(resources["warehouse"].read_table(DOCUMENT_SKILLS)) > 0
     assert_good_once(resources, txt_inbox)
 
 

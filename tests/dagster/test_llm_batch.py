@@ -12,12 +12,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from assets.ledger import LEDGER_TABLE
-from assets.llm_review import REVIEW_TABLE
 from jobs import llm_batch
-from jobs.llm_batch import JOBS_TABLE, llm_batch_cancel_job, llm_batch_collect_job, llm_batch_submit_job
+from jobs.llm_batch import llm_batch_cancel_job, llm_batch_collect_job, llm_batch_submit_job
 from resources.extractor import ExtractorResource
 from sensors.llm_batch import llm_batch_sensor
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, LLM_BATCH_JOBS, SKILLS_REVIEW_QUEUE
 from tests.conftest import make_resources
 from tests.dagster.test_operator_jobs import ingest
 from tests.support.fake_openai import FakeOpenAIServer, follows_injection, malformed, server_error
@@ -51,6 +50,12 @@ def with_llm(resources: dict, server: FakeOpenAIServer, data_dir: Path, **kw: An
     return out
 
 
+@pytest.fixture
+def llm_resources(ingested: tuple[dict, list[str]], server: FakeOpenAIServer, data_dir: Path) -> dict:
+    """The ingested resources with an OpenAI extractor pointed at the fake server (default settings)."""
+    return with_llm(ingested[0], server, data_dir)
+
+
 def run(job: dg.JobDefinition, instance: dg.DagsterInstance, resources: dict, config: dict,
         raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     op = job.graph.node_defs[0].name
@@ -64,7 +69,7 @@ def tick(instance: dg.DagsterInstance, resources: dict) -> Any:
 
 
 def job_row(resources: dict, key: str) -> dict:
-    return resources["warehouse"].read_table(JOBS_TABLE, {"job_key": key}).iloc[0].to_dict()
+    return resources["warehouse"].read_table(LLM_BATCH_JOBS, {"job_key": key}).iloc[0].to_dict()
 
 
 def collect_via_sensor(instance: dg.DagsterInstance, resources: dict, key: str) -> dg.ExecuteInProcessResult:
@@ -86,7 +91,7 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
     server.when("ignore all previous instructions", follows_injection())
     server.when("BROKEN REQUEST", server_error(500))       # its line lands in the error file
     server.batch_switches.garbage_lines = 1                # and one output line is not JSON at all
-    before = base["warehouse"].read_table("document_skills")
+    before = base["warehouse"].read_table(DOCUMENT_SKILLS)
 
     submitted = run(llm_batch_submit_job, instance, resources, {"job_key": "bk1", "force": True})
     job = job_row(resources, "bk1")
@@ -115,21 +120,21 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
     assert all(m.metadata["openai_batch_status"].value == "completed" for m in mats)
 
     warehouse = resources["warehouse"]
-    skills = warehouse.read_table("document_skills")
-    text = warehouse.read_table("document_text").set_index("doc_id")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
+    text = warehouse.read_table(DOCUMENT_TEXT).set_index("doc_id")
     assert set(skills["extractor_version"]) == {job["extractor_version"]}
     for r in skills.itertuples():
         assert text.loc[r.doc_id, "text"][r.evidence_start:r.evidence_end] == r.evidence
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
     assert len(warehouse.read_table("document_skills_history")) == len(before)   # archived for rollback
 
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     failed = ledger[ledger["run_id"] == collected.run_id]
     by_item = dict(zip(failed["item"], failed["error_kind"], strict=True))
     assert by_item.get("jobs/broken.txt") == "model_error"
     assert len(by_item) == 2            # the error-file line and the garbage output line
     assert job["llm_fallbacks"] == 2
-    queue = warehouse.read_table(REVIEW_TABLE)
+    queue = warehouse.read_table(SKILLS_REVIEW_QUEUE)
     assert "courses/injection.txt" in set(queue.loc[queue["reason"] == "ungrounded", "item"])
 
     from tests.dagster.test_llm_path import assert_secret_nowhere
@@ -138,29 +143,27 @@ def test_batch_backfill_validates_grounds_and_commits_per_upload_batch(
 
 
 def test_expired_batch_commits_answers_and_ledgers_the_rest(
-    ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
+    llm_resources: dict, server: FakeOpenAIServer, instance: dg.DagsterInstance
 ) -> None:
-    base, _ = ingested
-    resources = with_llm(base, server, data_dir)
+    resources = llm_resources
     server.batch_switches.outcome, server.batch_switches.expire_after = "expired", 4
     server.batch_switches.polls_in_progress = 0
     run(llm_batch_submit_job, instance, resources, {"job_key": "exp", "force": True})
     assert collect_via_sensor(instance, resources, "exp").success
     job = job_row(resources, "exp")
     assert job["phase"] == "done" and job["status"] == "expired"
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE)
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES)
     timeouts = ledger[ledger["error_kind"] == "timeout"]
     assert len(timeouts) == job["llm_fallbacks"] > 0 and timeouts["message"].str.contains("batch expired").all()
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert skills["doc_id"].nunique() >= 10     # unanswered documents kept their offline skills
 
 
 def test_crash_at_every_phase_resumes_without_duplicates(
-    ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
+    ingested: tuple[dict, list[str]], llm_resources: dict, server: FakeOpenAIServer, instance: dg.DagsterInstance,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    base, keys = ingested
-    resources = with_llm(base, server, data_dir)
+    keys, resources = ingested[1], llm_resources
     config = {"job_key": "crash", "force": True}
 
     # A "crash" is a non-retryable failure at that point (like a killed worker whose run is retried later).
@@ -211,7 +214,7 @@ def test_crash_at_every_phase_resumes_without_duplicates(
     assert run(llm_batch_collect_job, instance, resources, {"job_key": "crash"}).success
     job = job_row(resources, "crash")
     assert job["phase"] == "done" and sorted(json.loads(job["committed_batches"])) == sorted(keys)
-    skills = resources["warehouse"].read_table("document_skills")
+    skills = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
     assert set(skills["extractor_version"]) == {job["extractor_version"]}
 
@@ -230,11 +233,9 @@ def test_sdk_retries_absorb_transient_errors(
 
 
 def test_cancel_and_failed_batches(
-    ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    llm_resources: dict, server: FakeOpenAIServer, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base, _ = ingested
-    resources = with_llm(base, server, data_dir)
+    resources = llm_resources
     server.batch_switches.polls_in_progress = 5
     run(llm_batch_submit_job, instance, resources, {"job_key": "cx", "force": True})
     assert run(llm_batch_cancel_job, instance, resources, {"job_key": "cx"}).success
@@ -242,15 +243,15 @@ def test_cancel_and_failed_batches(
     assert collect_via_sensor(instance, resources, "cx").success
     job = job_row(resources, "cx")
     assert job["status"] == "cancelled" and job["phase"] == "done" and job["llm_fallbacks"] == job["documents"]
-    ledger = resources["warehouse"].read_table(LEDGER_TABLE)
+    ledger = resources["warehouse"].read_table(ITEM_FAILURES)
     assert ledger["message"].str.contains("batch cancelled").sum() == job["documents"]
 
     server.batch_switches.outcome = "failed"
     run(llm_batch_submit_job, instance, resources, {"job_key": "fx", "force": True})
-    before = resources["warehouse"].read_table("document_skills")
+    before = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     assert collect_via_sensor(instance, resources, "fx").success
     assert job_row(resources, "fx")["phase"] == "failed"
-    assert len(resources["warehouse"].read_table("document_skills")) == len(before)   # nothing committed
+    assert len(resources["warehouse"].read_table(DOCUMENT_SKILLS)) == len(before)   # nothing committed
 
     # cancelling before submission: nothing is sent
     server.batch_switches.outcome = "completed"
@@ -270,7 +271,7 @@ def test_cancel_and_failed_batches(
 def test_reextract_in_batch_mode_submits_a_batch_job(
     ingested: tuple[dict, list[str]], server: FakeOpenAIServer, instance: dg.DagsterInstance, data_dir: Path,
 ) -> None:
-    from jobs.operator import reextract_job
+    from jobs.reextract import reextract_job
 
     base, _ = ingested
     resources = with_llm(base, server, data_dir, llm_mode="batch")   # the deployment default (env)

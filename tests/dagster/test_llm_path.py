@@ -13,11 +13,11 @@ import dagster as dg
 import pytest
 
 from assets import llm_review
-from assets.ledger import LEDGER_TABLE
 from jobs.review import review_skills_job
 from resources.extractor import ExtractorResource
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 from tests.support.fake_openai import FakeOpenAIServer, follows_injection, server_error
 
 API_KEY = "sk-live-TOPSECRET-0c7e41d9a2b8"
@@ -61,11 +61,11 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
     warehouse = resources["warehouse"]
 
     # 3. the 500-forever document kept its offline skills and is a ledger row all the same
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     row = ledger[ledger["item"] == "jobs/broken.txt"].iloc[0]
     assert row["error_kind"] == "model_error" and "offline skills kept" in row["message"]
-    skills = warehouse.read_table("document_skills")
-    text = warehouse.read_table("document_text").set_index("relpath")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
+    text = warehouse.read_table(DOCUMENT_TEXT).set_index("relpath")
     broken_id = text.loc["jobs/broken.txt", "doc_id"]
     assert set(skills.loc[skills["doc_id"] == broken_id, "method"]) <= {"phrase", "semantic"}
     assert len(skills[skills["doc_id"] == broken_id]) > 0
@@ -76,12 +76,12 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
 
     # 1. every stored mention is grounded: its evidence is the document's text at its offsets (the fake model's
     # grounded answers coincide with phrase hits, so they are merged into them; none is stored at 0-0)
-    by_doc = warehouse.read_table("document_text").set_index("doc_id")["text"]
+    by_doc = warehouse.read_table(DOCUMENT_TEXT).set_index("doc_id")["text"]
     for r in skills.itertuples():
         assert by_doc[r.doc_id][r.evidence_start:r.evidence_end] == r.evidence and r.evidence_end > r.evidence_start
 
     # 4. the injected document is queued for review as ungrounded, with candidate labels only
-    queue = warehouse.read_table(llm_review.REVIEW_TABLE)
+    queue = warehouse.read_table(llm_review.SKILLS_REVIEW_QUEUE)
     inj = queue[queue["item"] == "courses/injection.txt"]
     assert list(inj["reason"]) == ["ungrounded"] and (inj["status"] == "pending").all()
     assert inj.iloc[0]["run_url"] == f"/runs/{result.run_id}"
@@ -101,7 +101,7 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
     done = review_skills_job.execute_in_process(
         run_config={"ops": {"decide_reviews": {"config": config}}}, instance=instance, resources=resources)
     assert done.success
-    after = warehouse.read_table("document_skills")
+    after = warehouse.read_table(DOCUMENT_SKILLS)
     reviewed = after[after["method"] == "reviewed"]
     assert set(reviewed["skill_id"]) == {p["skill_id"] for p in proposed}
     assert (reviewed["evidence"] == "").all() and (reviewed["evidence_start"] == -1).all()
@@ -110,7 +110,7 @@ def test_llm_failures_review_queue_and_no_secret_anywhere(
         assert review_skills_job.execute_in_process(
             run_config={"ops": {"decide_reviews": {"config": config}}}, instance=instance, resources=resources
         ).success
-    final = warehouse.read_table(llm_review.REVIEW_TABLE).set_index("review_id")
+    final = warehouse.read_table(llm_review.SKILLS_REVIEW_QUEUE).set_index("review_id")
     assert final.loc[accept_id, "status"] == "accepted" and final.loc[accept_id, "decided_by"] == "ops@example.org"
     assert all(final.loc[o, "status"] == "rejected" for o in others)
     with pytest.raises(dg.Failure, match="already decided"):

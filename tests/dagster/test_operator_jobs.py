@@ -7,15 +7,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from assets.ledger import LEDGER_TABLE
-from jobs.operator import (
-    reextract_job,
-    retry_failed_items_job,
-    rollback_extraction_job,
-    undo_skill_merge_job,
-)
+from jobs.reextract import reextract_job
+from jobs.retry_failed import retry_failed_items_job
+from jobs.rollback import rollback_extraction_job
+from jobs.undo_merge import undo_skill_merge_job
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES
 from tests.conftest import make_resources
-from tests.dagster.test_document_assets import ASSETS, register
+from tests.support.documents import ASSETS, register
 
 
 def ingest(instance: dg.DagsterInstance, resources: dict) -> tuple[list[str], list[str]]:
@@ -72,7 +70,7 @@ def test_reextract_skips_current_documents_and_reextracts_stale_ones(
     resources = make_resources(data_dir, small_inbox, batch_size=5)
     keys, _ = ingest(instance, resources)
     warehouse = resources["warehouse"]
-    before = warehouse.read_table("document_skills")
+    before = warehouse.read_table(DOCUMENT_SKILLS)
 
     # nothing is stale: everything is skipped
     out = output(run(reextract_job, instance, resources, {}))
@@ -82,12 +80,12 @@ def test_reextract_skips_current_documents_and_reextracts_stale_ones(
     set_version(resources, keys[0], "old-extractor@0")
     dry = run(reextract_job, instance, resources, {"dry_run": True})
     out = output(dry)
-    n_docs = warehouse.read_table("document_text", {"batch_id": keys[0]})["doc_id"].nunique()
+    n_docs = warehouse.read_table(DOCUMENT_TEXT, {"batch_id": keys[0]})["doc_id"].nunique()
     docs_with_rows = before[before["batch_id"] == keys[0]]["doc_id"].nunique()
     assert out["dry_run"] and out["documents_selected"] == n_docs
     assert out["documents_changed"] == docs_with_rows  # the version column differs for every document with rows
     assert materialized_partitions(dry, "document_skills") == []
-    assert set(warehouse.read_table("document_skills", {"batch_id": keys[0]})["extractor_version"]) == {
+    assert set(warehouse.read_table(DOCUMENT_SKILLS, {"batch_id": keys[0]})["extractor_version"]) == {
         "old-extractor@0"
     }
     assert warehouse.read_table("document_skills_history").empty
@@ -96,7 +94,7 @@ def test_reextract_skips_current_documents_and_reextracts_stale_ones(
     out = output(real)
     assert out["documents_selected"] == n_docs and out["rows_after"] == out["rows_before"]
     assert materialized_partitions(real, "document_skills") == [keys[0]]
-    after = warehouse.read_table("document_skills")
+    after = warehouse.read_table(DOCUMENT_SKILLS)
     assert len(after) == len(before) and "old-extractor@0" not in set(after["extractor_version"])
     history = warehouse.read_table("document_skills_history")
     assert set(history["batch_id"]) == {keys[0]} and set(history["extractor_version"]) == {"old-extractor@0"}
@@ -112,12 +110,12 @@ def test_reextract_force_limit_and_kind_filters(
 ) -> None:
     resources = make_resources(data_dir, small_inbox)
     (key,), _ = ingest(instance, resources)
-    before = resources["warehouse"].read_table("document_skills")
+    before = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     out = output(run(reextract_job, instance, resources, {"force": True, "limit": 3}))
     assert out["documents_selected"] == 3 and out["documents_changed"] == 0
     out = output(run(reextract_job, instance, resources, {"force": True, "kinds": ["course"], "batch_ids": [key]}))
     assert out["documents_selected"] == 4 and out["documents_changed"] == 0
-    after = resources["warehouse"].read_table("document_skills")
+    after = resources["warehouse"].read_table(DOCUMENT_SKILLS)
     cols = ["doc_id", "skill_id", "confidence", "evidence_start"]
     pd.testing.assert_frame_equal(
         before[cols].sort_values(cols).reset_index(drop=True), after[cols].sort_values(cols).reset_index(drop=True)
@@ -150,7 +148,7 @@ def test_retry_failed_items_recovers_fixed_files_only(
     resources = make_resources(data_dir, small_inbox)
     (key,), (run_id,) = ingest(instance, resources)
     warehouse = resources["warehouse"]
-    assert len(warehouse.read_table(LEDGER_TABLE)) == 2
+    assert len(warehouse.read_table(ITEM_FAILURES)) == 2
     # the operator fixes one file in place (same path), the other stays broken
     (small_inbox / "jobs" / "empty.txt").write_text(
         "Data Analyst\nPosted: 2026-09-10\nWe need SQL, Python and data visualization skills.\n"
@@ -160,20 +158,20 @@ def test_retry_failed_items_recovers_fixed_files_only(
     assert materialized_partitions(result, "document_text") == [key]
     assert materialized_partitions(result, "document_skills") == [key]
 
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert len(text) == 11 and not text["doc_id"].duplicated().any()
     fixed = text[text["relpath"] == "jobs/empty.txt"].iloc[0]
-    skills = warehouse.read_table("document_skills", {"doc_id": fixed["doc_id"]})
+    skills = warehouse.read_table(DOCUMENT_SKILLS, {"doc_id": fixed["doc_id"]})
     assert len(skills) > 0 and set(skills["batch_id"]) == {key}
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     assert list(ledger["item"]) == ["courses/binary.txt"]
     assert int(ledger["attempts"].iloc[0]) == 2 and ledger["run_id"].iloc[0] == result.run_id
 
     # retrying the same partition again only touches the still-open item; the recovered one stays single
     out = output(run(retry_failed_items_job, instance, resources, {"partitions": [key], "asset": "document_text"}))
     assert out == {"processed": 1, "succeeded": 0, "still_failed": 1, "partitions": 1}
-    assert int(warehouse.read_table(LEDGER_TABLE)["attempts"].iloc[0]) == 3
-    assert len(warehouse.read_table("document_text")) == 11
+    assert int(warehouse.read_table(ITEM_FAILURES)["attempts"].iloc[0]) == 3
+    assert len(warehouse.read_table(DOCUMENT_TEXT)) == 11
 
 
 @pytest.mark.parametrize(
@@ -202,19 +200,19 @@ def test_rollback_restores_the_previous_extraction(
     with pytest.raises(dg.Failure, match=f"batch {key} has no archived extraction"):
         run(rollback_extraction_job, instance, resources, {"batch_id": key})
 
-    original = warehouse.read_table("document_skills")
+    original = warehouse.read_table(DOCUMENT_SKILLS)
     run(reextract_job, instance, resources, {"force": True})  # archives the original rows
     # a bad extraction replaces the batch: half its rows vanish
     with warehouse.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM document_skills WHERE confidence < 0.9"))
-    damaged = warehouse.read_table("document_skills")
+    damaged = warehouse.read_table(DOCUMENT_SKILLS)
     assert 0 < len(damaged) < len(original)
 
     result = run(rollback_extraction_job, instance, resources, {"batch_id": key})
     out = output(result)
     assert out["rows_restored"] == len(original) and out["rows_before"] == len(damaged)
     assert materialized_partitions(result, "document_skills") == [key]
-    restored = warehouse.read_table("document_skills")
+    restored = warehouse.read_table(DOCUMENT_SKILLS)
     cols = list(original.columns)
     pd.testing.assert_frame_equal(
         original.sort_values(["doc_id", "skill_id"]).reset_index(drop=True),

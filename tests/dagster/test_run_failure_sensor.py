@@ -11,9 +11,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets.ledger import LEDGER_TABLE, ItemFailure, failures_frame
 from resources.notifier import NotifierResource
-from sensors.run_failures import RUN_FAILURES_TABLE, run_failure_sensor, run_recovery_sensor
+from sensors.run_failures import run_failure_sensor, run_recovery_sensor
+from skillatlas.ingest.batches import ItemFailure
+from skillatlas.store.batches import failures_frame
+from skillatlas.store.tables import ITEM_FAILURES, RUN_FAILURES
 from tests.conftest import make_resources
 
 BATCHES = dg.StaticPartitionsDefinition(["batch-0001"])
@@ -92,7 +94,7 @@ def test_failure_is_recorded_once(tmp_path: Path, small_inbox: Path, instance: d
     context = status_context(instance, run_once(instance), resources, "PIPELINE_FAILURE")
     run_failure_sensor(context)
     run_failure_sensor(context)  # a re-evaluated tick must not duplicate the record
-    rows = resources["warehouse"].read_table(RUN_FAILURES_TABLE)
+    rows = resources["warehouse"].read_table(RUN_FAILURES)
     assert len(rows) == 1
     row = rows.iloc[0]
     assert row["job_name"] == "failing_job" and row["run_id"] == context.dagster_run.run_id
@@ -110,7 +112,7 @@ def test_one_notice_per_failed_run_with_cause_and_link(tmp_path: Path, small_inb
         first = run_once(instance)
         # run retries are on and this was attempt 0 of 1: the instance marks it for a retry
         assert first.tags.get("dagster/will_retry") == "true"
-        warehouse.append_rows(LEDGER_TABLE, failures_frame(
+        warehouse.append_rows(ITEM_FAILURES, failures_frame(
             "document_skills", first.run_id, [ItemFailure("batch-0001", "jobs/a.pdf", "invalid_format", "bad")]
         ))
         run_failure_sensor(status_context(instance, first, resources, "PIPELINE_FAILURE"))
@@ -118,7 +120,7 @@ def test_one_notice_per_failed_run_with_cause_and_link(tmp_path: Path, small_inb
 
         second = run_once(instance, parent=first)
         assert second.tags.get("dagster/will_retry") == "false"  # the last attempt
-        warehouse.append_rows(LEDGER_TABLE, failures_frame(
+        warehouse.append_rows(ITEM_FAILURES, failures_frame(
             "document_skills", second.run_id, [ItemFailure("batch-0001", "jobs/b.pdf", "invalid_format", "bad")]
         ))
         context = status_context(instance, second, resources, "PIPELINE_FAILURE")
@@ -135,7 +137,7 @@ def test_one_notice_per_failed_run_with_cause_and_link(tmp_path: Path, small_inb
         assert notice["error"] == "RuntimeError: disk on fire" and notice["failed_step"] == "explode"
         assert notice["partition"] == "batch-0001" and notice["failed_items"] == 2
         assert notice["url"] == f"http://ui.example:3000/runs/{second.run_id}"
-        assert len(warehouse.read_table(RUN_FAILURES_TABLE)) == 3  # every attempt is on record
+        assert len(warehouse.read_table(RUN_FAILURES)) == 3  # every attempt is on record
 
         # a later attempt succeeds: one short "recovered" notice
         fixed = run_once(instance, {"test/outcome": "ok"}, parent=third)
@@ -163,10 +165,10 @@ def test_old_run_failures_table_gains_new_columns(tmp_path: Path, small_inbox: P
     resources = make_resources(tmp_path / "d", small_inbox)
     old = pd.DataFrame([{"run_id": "x", "job_name": "j", "partition": None, "retry_number": 0, "message": "m",
                          "recorded_at": "2026-01-01T00:00:00+00:00"}])
-    resources["warehouse"].append_rows(RUN_FAILURES_TABLE, old)
+    resources["warehouse"].append_rows(RUN_FAILURES, old)
     with dg.instance_for_test() as instance:
         run_failure_sensor(status_context(instance, run_once(instance), resources, "PIPELINE_FAILURE"))
-    rows = resources["warehouse"].read_table(RUN_FAILURES_TABLE)
+    rows = resources["warehouse"].read_table(RUN_FAILURES)
     assert len(rows) == 2 and "failed_step" in rows.columns
 
 

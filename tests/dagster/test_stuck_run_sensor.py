@@ -77,7 +77,7 @@ def test_a_silent_document_run_is_cancelled_and_recorded(
         assert cancelled == [run.run_id]
         assert "1 stuck document run(s) cancelled" in result.skip_message
         assert instance.get_run_by_id(run.run_id).tags[stuck_runs.STUCK_TAG]
-        failures = resources["warehouse"].read_table(stuck_runs.RUN_FAILURES_TABLE)
+        failures = resources["warehouse"].read_table(stuck_runs.RUN_FAILURES)
         assert failures["run_id"].tolist() == [run.run_id]
         assert failures["message"].iloc[0].startswith("stuck: no progress for")
         (notice,) = SENT  # one notice: a cancelled run gets no run-failure notice otherwise

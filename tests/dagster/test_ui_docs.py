@@ -10,6 +10,13 @@ import pytest
 
 from assets.catalog import SCHEMAS, table_kinds, top_occupations_preview, top_skills_preview, warehouse_kind
 from definitions import defs
+from skillatlas.store.tables import (
+    ITEM_FAILURES,
+    LEDGER_COLUMNS,
+    SKILL_COLUMNS,
+    SKILL_DEMAND_DAILY_COLUMNS,
+    TEXT_COLUMNS,
+)
 
 NOT_TABLES = {"taxonomy_vectors", "search_index"}  # an .npz file and a tantivy index, not warehouse tables
 
@@ -71,9 +78,6 @@ def test_column_schema_on_every_table_asset() -> None:
 
 
 def test_schemas_match_the_columns_the_code_writes() -> None:
-    from assets.documents import SKILL_COLUMNS, TEXT_COLUMNS
-    from assets.ledger import LEDGER_COLUMNS
-    from assets.trends import DAILY_COLUMNS
     from skillatlas.health import JOB_COLUMNS
     from skillatlas.reference.dedup import MERGE_MAP_COLUMNS
     from skillatlas.reference.soc_map import SOC_MAP_COLUMNS
@@ -86,7 +90,7 @@ def test_schemas_match_the_columns_the_code_writes() -> None:
     assert names("document_text") == TEXT_COLUMNS and names("document_skills") == SKILL_COLUMNS
     assert names("course_occupation_scores") == SCORE_COLUMNS == names("course_job_scores")
     assert names("soc_skill_map") == SOC_MAP_COLUMNS and names("skill_taxonomy") == TAXONOMY_COLUMNS
-    assert names("skill_merge_map") == MERGE_MAP_COLUMNS and names("skill_demand_daily") == DAILY_COLUMNS
+    assert names("skill_merge_map") == MERGE_MAP_COLUMNS and names("skill_demand_daily") == SKILL_DEMAND_DAILY_COLUMNS
     assert names("pipeline_health") == [*JOB_COLUMNS, "as_of"]
     assert names("failed_items") == [*LEDGER_COLUMNS, "run_url"]
 
@@ -134,14 +138,15 @@ def test_failed_items_asset_links_runs_and_summarises_batches(
     tmp_path: Path, small_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
     from assets.failed_items import failed_items
-    from assets.ledger import LEDGER_TABLE, ItemFailure, failures_frame
     from resources.notifier import NotifierResource
+    from skillatlas.ingest.batches import ItemFailure
+    from skillatlas.store.batches import failures_frame
     from tests.conftest import make_resources
 
     resources = make_resources(
         tmp_path / "d", small_inbox, notifier=NotifierResource(webserver_url="https://dagster.example.org")
     )
-    resources["warehouse"].append_rows(LEDGER_TABLE, failures_frame("document_text", "run-aaaa1111", [
+    resources["warehouse"].append_rows(ITEM_FAILURES, failures_frame("document_text", "run-aaaa1111", [
         ItemFailure("b20261201-0001", f"jobs/bad{i}.pdf", "invalid_format", "corrupt PDF") for i in range(5)
     ] + [ItemFailure("b20261201-0001", "jobs/empty.txt", "no_extractable_text", "empty file")]))
     result = dg.materialize([failed_items], resources=resources, instance=instance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +31,15 @@ def test_one_registry_serves_inbox_and_parser(tmp_path: Path) -> None:
         (tmp_path / f"doc{ext.upper()}").write_text("plain words")
     scan = scan_inbox(tmp_path, max_file_bytes=1000)
     assert not scan.refused and len(scan.entries) == len(formats.FORMAT_BY_EXTENSION)
+
+
+def test_readme_lists_exactly_the_registered_formats() -> None:
+    """The README's format list is checked against the registry: adding a format means adding it there too."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    bullet = re.search(r"^- \*\*Formats:\*\*(.*?)(?=^- )", readme, re.S | re.M)
+    assert bullet is not None, "README has no '- **Formats:**' bullet"
+    listed = set(re.findall(r"`(\.[a-z0-9]+)`", bullet.group(1)))
+    assert listed == set(formats.SUPPORTED_EXTENSIONS)
 
 
 def test_utf16_bom_text_parses(tmp_path: Path) -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.ledger import LEDGER_TABLE
 from assets.partitions import partition_range_tags
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES
 from tests.conftest import make_resources, sample_files
-from tests.dagster.test_document_assets import ASSETS, register
 from tests.faults.helpers import PeakRss
 from tests.support import bad_files as bf
+from tests.support.documents import ASSETS, register
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +117,7 @@ def test_hostile_corpus_gives_one_clear_ledger_row_per_bad_file(
         assert row.reason_kind == "too_large" and oversized[row.relpath][1] in row.reason
     expected = {item: want for item, want in expected.items() if item not in oversized}
 
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     assert not ledger.duplicated(["asset", "partition", "item"]).any()
     assert set(ledger["asset"]) == {"document_text"}  # the good files all went through extraction
     got = {row.item: (row.error_kind, row.message) for row in ledger.itertuples()}
@@ -130,10 +130,10 @@ def test_hostile_corpus_gives_one_clear_ledger_row_per_bad_file(
     assert not wrong, f"{len(wrong)} hostile files with an unexpected ledger row, e.g. {list(wrong.items())[:3]}"
     assert (ledger["run_id"] == result.run_id).all()
 
-    text = warehouse.read_table("document_text")
+    text = warehouse.read_table(DOCUMENT_TEXT)
     assert len(text) == GOOD_COURSES + GOOD_JOBS and not text["doc_id"].duplicated().any()
     assert not text["relpath"].str.contains("/bad_").any()
-    skills = warehouse.read_table("document_skills")
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
     assert skills["doc_id"].nunique() >= GOOD_COURSES + GOOD_JOBS - 1
 
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

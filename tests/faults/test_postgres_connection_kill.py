@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from assets.ledger import LEDGER_TABLE
 from assets.partitions import partition_range_tags
 from resources.warehouse import WarehouseIOManager, WarehouseResource
+from skillatlas.store.tables import DOCUMENT_SKILLS, DOCUMENT_TEXT, ITEM_FAILURES, UPLOAD_MANIFEST
 from tests.conftest import SAMPLE_INBOX, make_resources
-from tests.dagster.test_document_assets import ASSETS, register
 from tests.faults.helpers import admin_engine, temporary_database
+from tests.support.documents import ASSETS, register
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -72,10 +72,10 @@ def copy_table(source_url: str, target_url: str, table: str) -> None:
 
 
 def check_partitions(warehouse: WarehouseResource, keys: list[str]) -> dict[str, int]:
-    manifest = warehouse.read_table("upload_manifest")
-    text = warehouse.read_table("document_text")
-    skills = warehouse.read_table("document_skills")
-    ledger = warehouse.read_table(LEDGER_TABLE)
+    manifest = warehouse.read_table(UPLOAD_MANIFEST)
+    text = warehouse.read_table(DOCUMENT_TEXT)
+    skills = warehouse.read_table(DOCUMENT_SKILLS)
+    ledger = warehouse.read_table(ITEM_FAILURES)
     assert not text["doc_id"].duplicated().any()
     assert not skills.duplicated(["doc_id", "skill_id"]).any()
     assert set(skills["doc_id"]) <= set(text["doc_id"])
