@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,9 @@ SKILLS_PER_EVIDENCE = 2
 # junk single words were mostly template words, which the template mask removes.
 SINGLE_WORD_MIN_CONFIDENCE = 0.0
 _WORDISH = re.compile(r"\w")
+# a span's cosine with a skill vector (minus its penalty) is at most this: the bound behind the exact
+# skill pre-selection of OfflineExtractor._score_sentences (cosines of unit vectors never exceed 1)
+SPAN_COS_BOUND = 1.0 + 1e-4
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,19 @@ class SkillMention:
     evidence: str
     # (start, end) of every occurrence in the document, the evidence above included (extract() only)
     occurrences: tuple[tuple[int, int], ...] = ()
+
+
+class _SegmentScores(NamedTuple):
+    """Scores of one sentence (segment): ``score`` over all vector rows; ``sentence`` its similarities;
+    ``span`` the similarities of its candidate spans (rows, in ``offsets[1:]`` order) with the vector rows
+    ``columns``; ``offsets`` unit 0 = the sentence, then the spans; without spans ``span`` is ``sentence``."""
+
+    score: np.ndarray
+    sentence: np.ndarray
+    span: np.ndarray
+    columns: np.ndarray
+    offsets: list[tuple[int, int]]
+    has_spans: bool
 
 
 _FALLBACK_SENT_RE = re.compile(r"[^.!?\n•;]+(?:[.!?]+|$)", re.MULTILINE)
@@ -453,30 +470,55 @@ class OfflineExtractor:
                 self._unit_cache.popitem(last=False)
         return out
 
-    def _score_sentences(self, text: str, sentences: Sequence[tuple[int, int]], phrase: list[SkillMention]
-                         ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]]:
-        """Per sentence: (combined scores over vector rows, unit-by-row similarities, unit offsets).
+    def score_floor(self) -> float | None:
+        """Lowest combined score whose confidence reaches ``min_confidence`` (``None`` when every score does)."""
+        if not 0.0 < self.min_confidence < 1.0:
+            return None
+        return float(CALIB_MID + CALIB_SCALE * np.log(self.min_confidence / (1.0 - self.min_confidence)))
 
-        Unit 0 of each sentence is the sentence itself, the others its candidate spans.
+    def _score_sentences(self, text: str, sentences: Sequence[tuple[int, int]], phrase: list[SkillMention],
+                         floor: float | None = None) -> list[_SegmentScores]:
+        """Per sentence: combined scores over vector rows, and the similarities behind them.
+
+        Unit 0 of each sentence is the sentence itself, the others its candidate spans. With ``floor`` (a
+        combined score, see :meth:`score_floor`) span similarities are computed only for the skills that can
+        still reach it - ``sentence cos + phrase bonus - penalty + SPAN_COS_BOUND >= floor`` - since a span
+        adds at most ``SPAN_COS_BOUND``; the other skills' scores are left below the floor. This is exact
+        for every skill at or above the floor (what :meth:`find_occurrences` keeps) and saves most of the
+        span-by-skill products; ``rank`` passes no floor and gets every score.
         """
         assert self.embedder is not None and self.vectors is not None
         accepted = frozenset((m.start, m.end) for m in phrase)
         texts, offsets, ranges, penalty = self._sentence_units(text, sentences, accepted)
         if not texts:
             return []
-        sims_all = self._encode_units(texts) @ self.vectors.T
-        if penalty.any():
-            sims_all -= penalty[:, None]
+        emb = self._encode_units(texts)
+        heads = np.array([a for a, _ in ranges], dtype=np.int64)
+        sent_all = emb[heads] @ self.vectors.T - penalty[heads][:, None]
         out = []
-        for (s, e), (a, b) in zip(sentences, ranges, strict=True):
-            sims = sims_all[a:b]
-            score = sims[0] + (sims[1:].max(axis=0) if b - a > 1 else sims[0]) - self._row_penalty
+        for k, ((s, e), (a, b)) in enumerate(zip(sentences, ranges, strict=True)):
+            sent = sent_all[k]
+            base = sent - self._row_penalty
             for m in phrase:
                 if s <= m.start and m.end <= e:
                     j = self._vec_pos.get(m.skill_id)
                     if j is not None:
-                        score[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
-            out.append((score, sims, offsets[a:b]))
+                        base[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
+            if b - a <= 1:  # no candidate span: the sentence stands for its best span
+                cols = np.arange(len(sent))
+                span = sent[None, :]
+                score = base + sent
+            elif floor is None:
+                cols = np.arange(len(sent))
+                span = emb[a + 1:b] @ self.vectors.T - penalty[a + 1:b, None]
+                score = base + span.max(axis=0)
+            else:
+                cols = np.nonzero(base >= floor - SPAN_COS_BOUND)[0]
+                span = emb[a + 1:b] @ self.vectors[cols].T - penalty[a + 1:b, None]
+                score = base.copy()
+                if len(cols):
+                    score[cols] += span.max(axis=0)
+            out.append(_SegmentScores(score, sent, span, cols, offsets[a:b], b - a > 1))
         return out
 
     # ------------------------------------------------------------------ public
@@ -551,8 +593,9 @@ class OfflineExtractor:
                         cur = phrase_in.get((k, m.skill_id))
                         if cur is None or m.confidence > cur.confidence:
                             phrase_in[(k, m.skill_id)] = m
-            for k, (score, sims, offsets) in enumerate(self._score_sentences(text, sentences, phrase)):
-                conf = self.calibrate(score)
+            for k, seg in enumerate(self._score_sentences(text, sentences, phrase, self.score_floor())):
+                conf = np.asarray(self.calibrate(seg.score))
+                offsets = seg.offsets
                 for j in np.nonzero(conf >= self.min_confidence)[0]:
                     sid = self._vec_ids[j]
                     c = float(conf[j])
@@ -564,8 +607,12 @@ class OfflineExtractor:
                                                                         ph.end, ph.evidence)
                         continue
                     # evidence: the best-matching span, unless the whole sentence matches better
-                    u = int(sims[1:, j].argmax()) + 1 if len(sims) > 1 else 0
-                    a, b = offsets[u] if sims[u, j] >= sims[0, j] else offsets[0]
+                    a, b = offsets[0]
+                    if seg.has_spans:
+                        col = seg.span[:, int(np.searchsorted(seg.columns, j))]
+                        u = int(col.argmax())
+                        if col[u] >= seg.sentence[j]:
+                            a, b = offsets[u + 1]
                     cur = occ.get((sid, a, b))
                     if cur is None or c > cur.confidence:
                         occ[(sid, a, b)] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
@@ -593,7 +640,7 @@ class OfflineExtractor:
             for m in phrase:
                 scores[m.skill_id] = max(scores.get(m.skill_id, 0.0), m.confidence)
             return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        score, _, _ = self._score_sentences(sentence, [(0, len(sentence))], phrase)[0]
+        score = self._score_sentences(sentence, [(0, len(sentence))], phrase)[0].score
         k = min(k, len(score))
         top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
         top = top[np.argsort(-score[top], kind="stable")]
