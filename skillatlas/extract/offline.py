@@ -477,8 +477,9 @@ class OfflineExtractor:
         v2 = table.get(text[toks[1][0]:toks[1][1]])
         if v2 is None:
             return None
-        v = v1 + v2
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        v: np.ndarray = v1 + v2
+        out: np.ndarray = v / max(float(np.linalg.norm(v)), 1e-12)
+        return out
 
     def _encode_units(self, texts: list[str]) -> np.ndarray:
         """Embeddings of sentence/span texts, through a bounded LRU cache (spans repeat across documents) and

@@ -56,8 +56,9 @@ class SpanVectorTable:
         i = self._pos.get(self._normalise(text))
         if i is None:
             return None
-        v = self._vectors[i].astype(np.float32)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        v: np.ndarray = self._vectors[i].astype(np.float32)
+        out: np.ndarray = v / max(float(np.linalg.norm(v)), 1e-12)
+        return out
 
     @classmethod
     def load(cls, path: Path, model_version: str, normalise: Callable[[str], str]) -> SpanVectorTable | None:
