@@ -88,6 +88,11 @@ SPAN_TABLE_MAX_CHARS = 64
 # table vectors instead of a model run. Off: on SkillSpan train (first 20 postings, table built from the
 # other train postings) it cut the model's texts 2,636 -> 1,198 but cost skill recall 0.261 -> 0.239.
 COMPOSE_TWO_TOKEN_SPANS = False
+# ... but it is a good cheap *prefilter*: with a span table, a two-token span missing from it whose words are
+# both in it is embedded only if that sum's cosine with a skill its sentence can still reach is at least this
+# (-1.0 = off); fitted on SkillSpan train, see docs/notes/issue12-speed-and-peer.md
+SPAN_PREFILTER_MIN_COS = 0.4
+_DROPPED = 1e3  # penalty marking a span the prefilter dropped
 
 
 @dataclass(frozen=True)
@@ -387,6 +392,7 @@ class OfflineExtractor:
         elif isinstance(span_table, SpanVectorTable):
             self.span_table = span_table
         self.compose_two_token_spans = COMPOSE_TWO_TOKEN_SPANS
+        self.span_prefilter_min_cos = SPAN_PREFILTER_MIN_COS
         self._label_alias: dict[tuple[str, str], bool] = {}  # (skill id, alias) -> alias is the label
         self.unit_cache_size = 20_000
         self._unit_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -484,8 +490,13 @@ class OfflineExtractor:
     def _encode_units(self, texts: list[str]) -> np.ndarray:
         """Embeddings of sentence/span texts, through a bounded LRU cache (spans repeat across documents) and
         the precomputed span table (:mod:`skillatlas.extract.span_table`); the model embeds the rest."""
-        assert self.embedder is not None
-        out = np.empty((len(texts), DIM), dtype=np.float32)
+        out, todo = self._lookup_units(texts)
+        self._embed_todo(out, todo)
+        return out
+
+    def _lookup_units(self, texts: list[str]) -> tuple[np.ndarray, dict[str, list[int]]]:
+        """Vectors found in the LRU cache or the span table, and the texts (-> indices) the model must embed."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
         todo: dict[str, list[int]] = {}
         table = self.span_table
         for i, t in enumerate(texts):
@@ -502,15 +513,20 @@ class OfflineExtractor:
             else:
                 self._unit_cache.move_to_end(t)
                 out[i] = v
-        if todo:
-            keys = list(todo)
-            emb = self.embedder.encode(keys)
-            for key, v in zip(keys, emb, strict=True):
-                out[todo[key]] = v
-                self._unit_cache[key] = v
-            while len(self._unit_cache) > self.unit_cache_size:
-                self._unit_cache.popitem(last=False)
-        return out
+        return out, todo
+
+    def _embed_todo(self, out: np.ndarray, todo: dict[str, list[int]]) -> None:
+        """Embed the ``todo`` texts with the model into ``out`` (and the LRU cache)."""
+        assert self.embedder is not None
+        if not todo:
+            return
+        keys = list(todo)
+        emb = self.embedder.encode(keys)
+        for key, v in zip(keys, emb, strict=True):
+            out[todo[key]] = v
+            self._unit_cache[key] = v
+        while len(self._unit_cache) > self.unit_cache_size:
+            self._unit_cache.popitem(last=False)
 
     def score_floor(self) -> float | None:
         """Lowest combined score whose confidence reaches ``min_confidence`` (``None`` when every score does)."""
@@ -534,34 +550,74 @@ class OfflineExtractor:
         texts, offsets, ranges, penalty = self._sentence_units(text, sentences, accepted)
         if not texts:
             return []
-        emb = self._encode_units(texts)
         heads = np.array([a for a, _ in ranges], dtype=np.int64)
+        prefilter = floor is not None and self.span_table is not None and self.span_prefilter_min_cos > -1.0
+        if prefilter:  # sentences first; spans missing from the table wait for the prefilter below
+            emb, todo = self._lookup_units(texts)
+            is_head = np.zeros(len(texts), dtype=bool)
+            is_head[heads] = True
+            self._embed_todo(emb, {t: ix for t, ix in todo.items() if is_head[ix].any()})
+            later = {t: ix for t, ix in todo.items() if not is_head[ix].any()}
+        else:
+            emb = self._encode_units(texts)
+            later = {}
         sent_all = emb[heads] @ self.vectors.T - penalty[heads][:, None]
-        out = []
-        for k, ((s, e), (a, b)) in enumerate(zip(sentences, ranges, strict=True)):
-            sent = sent_all[k]
-            base = sent - self._row_penalty
+        bases: list[np.ndarray] = []
+        columns: list[np.ndarray] = []
+        for k, (s, e) in enumerate(sentences):
+            base = sent_all[k] - self._row_penalty
             for m in phrase:
                 if s <= m.start and m.end <= e:
                     j = self._vec_pos.get(m.skill_id)
                     if j is not None:
                         base[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
-            if b - a <= 1:  # no candidate span: the sentence stands for its best span
-                cols = np.arange(len(sent))
-                span = sent[None, :]
-                score = base + sent
-            elif floor is None:
-                cols = np.arange(len(sent))
-                span = emb[a + 1:b] @ self.vectors.T - penalty[a + 1:b, None]
-                score = base + span.max(axis=0)
-            else:
-                cols = np.nonzero(base >= floor - SPAN_COS_BOUND)[0]
-                span = emb[a + 1:b] @ self.vectors[cols].T - penalty[a + 1:b, None]
-                score = base.copy()
-                if len(cols):
-                    score[cols] += span.max(axis=0)
-            out.append(_SegmentScores(score, sent, span, cols, offsets[a:b], b - a > 1))
+            bases.append(base)
+            columns.append(np.arange(len(base)) if floor is None else
+                           np.nonzero(base >= floor - SPAN_COS_BOUND)[0])
+        if later:
+            self._prefilter_spans(emb, later, ranges, columns, penalty)
+        out = []
+        for k, (a, b) in enumerate(ranges):
+            sent, base, cols = sent_all[k], bases[k], columns[k]
+            live = penalty[a + 1:b] < _DROPPED
+            if not live.any():  # no candidate span (or none left): the sentence stands for its best span
+                out.append(_SegmentScores(base + sent, sent, sent[None, :], np.arange(len(sent)), offsets[a:b],
+                                          False))
+                continue
+            vecs = self.vectors if floor is None else self.vectors[cols]
+            span = emb[a + 1:b] @ vecs.T - penalty[a + 1:b, None]
+            score = base.copy()
+            if len(cols):
+                score[cols] += span.max(axis=0)
+            out.append(_SegmentScores(score, sent, span, cols, offsets[a:b], True))
         return out
+
+    def _prefilter_spans(self, emb: np.ndarray, later: dict[str, list[int]], ranges: Sequence[tuple[int, int]],
+                         columns: Sequence[np.ndarray], penalty: np.ndarray) -> None:
+        """Spans missing from the span table: a two-token span whose words are both in the table is embedded
+        only if the normalised sum of their vectors has a cosine of at least ``span_prefilter_min_cos`` with
+        one of its sentence's still-reachable skills; the others are dropped (``penalty`` = ``_DROPPED``)."""
+        assert self.vectors is not None and self.span_table is not None
+        seg = np.empty(len(emb), dtype=np.int64)
+        for k, (a, b) in enumerate(ranges):
+            seg[a:b] = k
+        embed: dict[str, list[int]] = {}
+        for t, ix in later.items():
+            approx = self._composed(t, self.span_table)
+            if approx is None:
+                embed[t] = ix
+                continue
+            keep = False
+            for i in ix:
+                cols = columns[seg[i]]
+                if len(cols) and float((self.vectors[cols] @ approx).max()) >= self.span_prefilter_min_cos:
+                    keep = True
+                    break
+            if keep:
+                embed[t] = ix
+            else:
+                penalty[ix] = _DROPPED
+        self._embed_todo(emb, embed)
 
     # ------------------------------------------------------------------ public
     def template_mask(self, text: str) -> TemplateMask | None:
