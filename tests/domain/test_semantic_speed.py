@@ -10,6 +10,7 @@ import pytest
 
 from skillatlas.extract.embeddings import MiniLMEmbedder, get_embedder
 from skillatlas.extract.offline import (
+    _DROPPED,
     OfflineExtractor,
     get_offline_extractor,
     load_taxonomy_vectors,
@@ -111,7 +112,12 @@ def test_skill_preselection_is_exact(semantic: OfflineExtractor) -> None:
     phrase = semantic.phrase_mentions(DOC)
     sentences = split_sentences(DOC)
     full = semantic._score_sentences(DOC, sentences, phrase)
-    fast = semantic._score_sentences(DOC, sentences, phrase, floor)
+    saved = semantic.span_prefilter_min_cos
+    semantic.span_prefilter_min_cos = -1.0  # the span prefilter (lossy, tested below) off
+    try:
+        fast = semantic._score_sentences(DOC, sentences, phrase, floor)
+    finally:
+        semantic.span_prefilter_min_cos = saved
     assert len(full) == len(fast) == len(sentences)
     n_kept = 0
     for f, q in zip(full, fast, strict=True):
@@ -122,3 +128,26 @@ def test_skill_preselection_is_exact(semantic: OfflineExtractor) -> None:
         assert set(np.nonzero(reach)[0]) <= set(q.columns.tolist())
         assert len(q.columns) < len(f.columns)  # the point: far fewer span-by-skill products
     assert n_kept > 0
+
+
+def test_prefilter_drops_only_two_token_spans_far_from_reachable_skills(semantic: OfflineExtractor) -> None:
+    table = semantic.span_table
+    if table is None or table.get("statistical") is None or table.get("analysis") is None or \
+            table.get("statistical analysis") is not None:
+        pytest.skip("needs the shipped span table ('statistical', 'analysis', but not 'statistical analysis')")
+    # the last span is not composable (its words are not in the table): always embedded
+    texts = ["We need statistical analysis", "statistical analysis", "qwzx blorf"]
+    later = {"statistical analysis": [1], "qwzx blorf": [2]}
+    none = np.array([], dtype=np.int64)
+    emb = np.zeros((3, 384), dtype=np.float32)
+    penalty = np.zeros(3, dtype=np.float32)
+    semantic._prefilter_spans(emb, later, [(0, 3)], [none], penalty)  # no reachable skill
+    assert penalty[1] == _DROPPED and not emb[1].any()
+    assert penalty[2] == 0.0 and abs(float(np.linalg.norm(emb[2])) - 1.0) < 1e-4
+    emb = np.zeros((3, 384), dtype=np.float32)
+    penalty = np.zeros(3, dtype=np.float32)
+    assert semantic.vectors is not None
+    everything = np.arange(len(semantic.vectors))
+    semantic._prefilter_spans(emb, later, [(0, 3)], [everything], penalty)  # close to some skill: embedded
+    assert penalty[1] == 0.0
+    assert np.allclose(emb[1], get_embedder().encode([texts[1]])[0], atol=1e-5)
