@@ -543,7 +543,8 @@ class OfflineExtractor:
         still reach it - ``sentence cos + phrase bonus - penalty + SPAN_COS_BOUND >= floor`` - since a span
         adds at most ``SPAN_COS_BOUND``; the other skills' scores are left below the floor. This is exact
         for every skill at or above the floor (what :meth:`find_occurrences` keeps) and saves most of the
-        span-by-skill products; ``rank`` passes no floor and gets every score.
+        span-by-skill products; ``rank`` passes no floor and gets every score. With a floor and a span table,
+        spans missing from the table go through :meth:`_prefilter_spans` before the model embeds them.
         """
         assert self.embedder is not None and self.vectors is not None
         accepted = frozenset((m.start, m.end) for m in phrase)
