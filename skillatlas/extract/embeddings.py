@@ -69,6 +69,11 @@ class MiniLMEmbedder:
                                              providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in self._session.get_inputs()}
 
+    def normalise(self, text: str) -> str:
+        """The tokenizer's normalised form of ``text``: texts with equal forms get equal embeddings."""
+        norm = self._tokenizer.normalizer
+        return str(norm.normalize_str(text)) if norm is not None else text
+
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids per text (with [CLS]/[SEP], truncated to 256)."""
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))]

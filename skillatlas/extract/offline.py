@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ from skillatlas.extract.phrase_match import (
     normalise_token,
     tokenize,
 )
+from skillatlas.extract.span_table import SpanVectorTable, default_span_table_path
 from skillatlas.extract.structure import TemplateMask, template_regions
 from skillatlas.reference.taxonomy import _strip_parens, common_words
 from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
@@ -78,6 +80,20 @@ SKILLS_PER_EVIDENCE = 2
 # junk single words were mostly template words, which the template mask removes.
 SINGLE_WORD_MIN_CONFIDENCE = 0.0
 _WORDISH = re.compile(r"\w")
+# a span's cosine with a skill vector (minus its penalty) is at most this: the bound behind the exact
+# skill pre-selection of OfflineExtractor._score_sentences (cosines of unit vectors never exceed 1)
+SPAN_COS_BOUND = 1.0 + 1e-4
+# texts longer than this are never looked up in the span table (sentences; the table holds 1-2 token spans)
+SPAN_TABLE_MAX_CHARS = 64
+# a two-token span missing from the span table could be represented by the normalised sum of its words'
+# table vectors instead of a model run. Off: on SkillSpan train (first 20 postings, table built from the
+# other train postings) it cut the model's texts 2,636 -> 1,198 but cost skill recall 0.261 -> 0.239.
+COMPOSE_TWO_TOKEN_SPANS = False
+# ... but it is a good cheap *prefilter*: with a span table, a two-token span missing from it whose words are
+# both in it is embedded only if that sum's cosine with a skill its sentence can still reach is at least this
+# (-1.0 = off); fitted on SkillSpan train, see docs/notes/issue12-speed-and-peer.md
+SPAN_PREFILTER_MIN_COS = 0.4
+_DROPPED = 1e3  # penalty marking a span the prefilter dropped
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,19 @@ class SkillMention:
     evidence: str
     # (start, end) of every occurrence in the document, the evidence above included (extract() only)
     occurrences: tuple[tuple[int, int], ...] = ()
+
+
+class _SegmentScores(NamedTuple):
+    """Scores of one sentence (segment): ``score`` over all vector rows; ``sentence`` its similarities;
+    ``span`` the similarities of its candidate spans (rows, in ``offsets[1:]`` order) with the vector rows
+    ``columns``; ``offsets`` unit 0 = the sentence, then the spans; without spans ``span`` is ``sentence``."""
+
+    score: np.ndarray
+    sentence: np.ndarray
+    span: np.ndarray
+    columns: np.ndarray
+    offsets: list[tuple[int, int]]
+    has_spans: bool
 
 
 _FALLBACK_SENT_RE = re.compile(r"[^.!?\n•;]+(?:[.!?]+|$)", re.MULTILINE)
@@ -295,7 +324,8 @@ class OfflineExtractor:
                  taxonomy_vectors: np.ndarray | None = None, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  canonical: bool = True, max_span_tokens: int = MAX_SPAN_TOKENS, use_structure: bool = True,
                  skills_per_evidence: int = SKILLS_PER_EVIDENCE,
-                 single_word_min_confidence: float = SINGLE_WORD_MIN_CONFIDENCE) -> None:
+                 single_word_min_confidence: float = SINGLE_WORD_MIN_CONFIDENCE,
+                 span_table: SpanVectorTable | None | bool = True) -> None:
         if not 1 <= max_span_tokens <= MAX_SPAN_TOKENS:
             raise ValueError(f"max_span_tokens must be between 1 and {MAX_SPAN_TOKENS}, got {max_span_tokens}")
         # Shorter candidate windows mean fewer texts to embed per sentence (speed vs. recall of long skills).
@@ -355,6 +385,15 @@ class OfflineExtractor:
             # similarity alone ("Excel" ~ "Google Sheets") is discounted
             src = np.asarray(sources, dtype=object)[self._vec_rows]
             self._row_penalty = np.where(src == "onet_tech", PRODUCT_SEMANTIC_PENALTY, 0.0).astype(np.float32)
+        # precomputed vectors of frequent span strings (True: the shipped table, if it fits the model)
+        self.span_table: SpanVectorTable | None = None
+        if embedder is not None and span_table is True:
+            self.span_table = SpanVectorTable.load(default_span_table_path(), embedder.model_version,
+                                                   embedder.normalise)
+        elif isinstance(span_table, SpanVectorTable):
+            self.span_table = span_table
+        self.compose_two_token_spans = COMPOSE_TWO_TOKEN_SPANS
+        self.span_prefilter_min_cos = SPAN_PREFILTER_MIN_COS
         self._label_alias: dict[tuple[str, str], bool] = {}  # (skill id, alias) -> alias is the label
         self.unit_cache_size = 20_000
         self._unit_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -432,53 +471,155 @@ class OfflineExtractor:
             ranges.append((first, len(texts)))
         return texts, offsets, ranges, np.asarray(penalty, dtype=np.float32)
 
+    @staticmethod
+    def _composed(text: str, table: SpanVectorTable) -> np.ndarray | None:
+        """A two-token span missing from the table, as the normalised sum of its two words' table vectors
+        (``None`` unless ``text`` is two tokens that are both in the table)."""
+        toks = tokenize(text)
+        if len(toks) != 2:
+            return None
+        v1 = table.get(text[toks[0][0]:toks[0][1]])
+        if v1 is None:
+            return None
+        v2 = table.get(text[toks[1][0]:toks[1][1]])
+        if v2 is None:
+            return None
+        v: np.ndarray = v1 + v2
+        out: np.ndarray = v / max(float(np.linalg.norm(v)), 1e-12)
+        return out
+
     def _encode_units(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of sentence/span texts, through a bounded LRU cache (spans repeat across documents)."""
-        assert self.embedder is not None
-        out = np.empty((len(texts), DIM), dtype=np.float32)
+        """Embeddings of sentence/span texts, through a bounded LRU cache (spans repeat across documents) and
+        the precomputed span table (:mod:`skillatlas.extract.span_table`); the model embeds the rest."""
+        out, todo = self._lookup_units(texts)
+        self._embed_todo(out, todo)
+        return out
+
+    def _lookup_units(self, texts: list[str]) -> tuple[np.ndarray, dict[str, list[int]]]:
+        """Vectors found in the LRU cache or the span table, and the texts (-> indices) the model must embed."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
         todo: dict[str, list[int]] = {}
+        table = self.span_table
         for i, t in enumerate(texts):
             v = self._unit_cache.get(t)
+            if v is None and table is not None and len(t) <= SPAN_TABLE_MAX_CHARS:
+                v = table.get(t)
+                if v is None and self.compose_two_token_spans:
+                    v = self._composed(t, table)
+                if v is not None:
+                    out[i] = v
+                    continue
             if v is None:
                 todo.setdefault(t, []).append(i)
             else:
                 self._unit_cache.move_to_end(t)
                 out[i] = v
-        if todo:
-            keys = list(todo)
-            emb = self.embedder.encode(keys)
-            for key, v in zip(keys, emb, strict=True):
-                out[todo[key]] = v
-                self._unit_cache[key] = v
-            while len(self._unit_cache) > self.unit_cache_size:
-                self._unit_cache.popitem(last=False)
-        return out
+        return out, todo
 
-    def _score_sentences(self, text: str, sentences: Sequence[tuple[int, int]], phrase: list[SkillMention]
-                         ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]]:
-        """Per sentence: (combined scores over vector rows, unit-by-row similarities, unit offsets).
+    def _embed_todo(self, out: np.ndarray, todo: dict[str, list[int]]) -> None:
+        """Embed the ``todo`` texts with the model into ``out`` (and the LRU cache)."""
+        assert self.embedder is not None
+        if not todo:
+            return
+        keys = list(todo)
+        emb = self.embedder.encode(keys)
+        for key, v in zip(keys, emb, strict=True):
+            out[todo[key]] = v
+            self._unit_cache[key] = v
+        while len(self._unit_cache) > self.unit_cache_size:
+            self._unit_cache.popitem(last=False)
 
-        Unit 0 of each sentence is the sentence itself, the others its candidate spans.
+    def score_floor(self) -> float | None:
+        """Lowest combined score whose confidence reaches ``min_confidence`` (``None`` when every score does)."""
+        if not 0.0 < self.min_confidence < 1.0:
+            return None
+        return float(CALIB_MID + CALIB_SCALE * np.log(self.min_confidence / (1.0 - self.min_confidence)))
+
+    def _score_sentences(self, text: str, sentences: Sequence[tuple[int, int]], phrase: list[SkillMention],
+                         floor: float | None = None) -> list[_SegmentScores]:
+        """Per sentence: combined scores over vector rows, and the similarities behind them.
+
+        Unit 0 of each sentence is the sentence itself, the others its candidate spans. With ``floor`` (a
+        combined score, see :meth:`score_floor`) span similarities are computed only for the skills that can
+        still reach it - ``sentence cos + phrase bonus - penalty + SPAN_COS_BOUND >= floor`` - since a span
+        adds at most ``SPAN_COS_BOUND``; the other skills' scores are left below the floor. This is exact
+        for every skill at or above the floor (what :meth:`find_occurrences` keeps) and saves most of the
+        span-by-skill products; ``rank`` passes no floor and gets every score. With a floor and a span table,
+        spans missing from the table go through :meth:`_prefilter_spans` before the model embeds them.
         """
         assert self.embedder is not None and self.vectors is not None
         accepted = frozenset((m.start, m.end) for m in phrase)
         texts, offsets, ranges, penalty = self._sentence_units(text, sentences, accepted)
         if not texts:
             return []
-        sims_all = self._encode_units(texts) @ self.vectors.T
-        if penalty.any():
-            sims_all -= penalty[:, None]
-        out = []
-        for (s, e), (a, b) in zip(sentences, ranges, strict=True):
-            sims = sims_all[a:b]
-            score = sims[0] + (sims[1:].max(axis=0) if b - a > 1 else sims[0]) - self._row_penalty
+        heads = np.array([a for a, _ in ranges], dtype=np.int64)
+        prefilter = floor is not None and self.span_table is not None and self.span_prefilter_min_cos > -1.0
+        if prefilter:  # sentences first; spans missing from the table wait for the prefilter below
+            emb, todo = self._lookup_units(texts)
+            is_head = np.zeros(len(texts), dtype=bool)
+            is_head[heads] = True
+            self._embed_todo(emb, {t: ix for t, ix in todo.items() if is_head[ix].any()})
+            later = {t: ix for t, ix in todo.items() if not is_head[ix].any()}
+        else:
+            emb = self._encode_units(texts)
+            later = {}
+        sent_all = emb[heads] @ self.vectors.T - penalty[heads][:, None]
+        bases: list[np.ndarray] = []
+        columns: list[np.ndarray] = []
+        for k, (s, e) in enumerate(sentences):
+            base = sent_all[k] - self._row_penalty
             for m in phrase:
                 if s <= m.start and m.end <= e:
                     j = self._vec_pos.get(m.skill_id)
                     if j is not None:
-                        score[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
-            out.append((score, sims, offsets[a:b]))
+                        base[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
+            bases.append(base)
+            columns.append(np.arange(len(base)) if floor is None else
+                           np.nonzero(base >= floor - SPAN_COS_BOUND)[0])
+        if later:
+            self._prefilter_spans(emb, later, ranges, columns, penalty)
+        out = []
+        for k, (a, b) in enumerate(ranges):
+            sent, base, cols = sent_all[k], bases[k], columns[k]
+            live = penalty[a + 1:b] < _DROPPED
+            if not live.any():  # no candidate span (or none left): the sentence stands for its best span
+                out.append(_SegmentScores(base + sent, sent, sent[None, :], np.arange(len(sent)), offsets[a:b],
+                                          False))
+                continue
+            vecs = self.vectors if floor is None else self.vectors[cols]
+            span = emb[a + 1:b] @ vecs.T - penalty[a + 1:b, None]
+            score = base.copy()
+            if len(cols):
+                score[cols] += span.max(axis=0)
+            out.append(_SegmentScores(score, sent, span, cols, offsets[a:b], True))
         return out
+
+    def _prefilter_spans(self, emb: np.ndarray, later: dict[str, list[int]], ranges: Sequence[tuple[int, int]],
+                         columns: Sequence[np.ndarray], penalty: np.ndarray) -> None:
+        """Spans missing from the span table: a two-token span whose words are both in the table is embedded
+        only if the normalised sum of their vectors has a cosine of at least ``span_prefilter_min_cos`` with
+        one of its sentence's still-reachable skills; the others are dropped (``penalty`` = ``_DROPPED``)."""
+        assert self.vectors is not None and self.span_table is not None
+        seg = np.empty(len(emb), dtype=np.int64)
+        for k, (a, b) in enumerate(ranges):
+            seg[a:b] = k
+        embed: dict[str, list[int]] = {}
+        for t, ix in later.items():
+            approx = self._composed(t, self.span_table)
+            if approx is None:
+                embed[t] = ix
+                continue
+            keep = False
+            for i in ix:
+                cols = columns[seg[i]]
+                if len(cols) and float((self.vectors[cols] @ approx).max()) >= self.span_prefilter_min_cos:
+                    keep = True
+                    break
+            if keep:
+                embed[t] = ix
+            else:
+                penalty[ix] = _DROPPED
+        self._embed_todo(emb, embed)
 
     # ------------------------------------------------------------------ public
     def template_mask(self, text: str) -> TemplateMask | None:
@@ -552,8 +693,9 @@ class OfflineExtractor:
                         cur = phrase_in.get((k, m.skill_id))
                         if cur is None or m.confidence > cur.confidence:
                             phrase_in[(k, m.skill_id)] = m
-            for k, (score, sims, offsets) in enumerate(self._score_sentences(text, sentences, phrase)):
-                conf = self.calibrate(score)
+            for k, seg in enumerate(self._score_sentences(text, sentences, phrase, self.score_floor())):
+                conf = np.asarray(self.calibrate(seg.score))
+                offsets = seg.offsets
                 for j in np.nonzero(conf >= self.min_confidence)[0]:
                     sid = self._vec_ids[j]
                     c = float(conf[j])
@@ -565,8 +707,12 @@ class OfflineExtractor:
                                                                         ph.end, ph.evidence)
                         continue
                     # evidence: the best-matching span, unless the whole sentence matches better
-                    u = int(sims[1:, j].argmax()) + 1 if len(sims) > 1 else 0
-                    a, b = offsets[u] if sims[u, j] >= sims[0, j] else offsets[0]
+                    a, b = offsets[0]
+                    if seg.has_spans:
+                        col = seg.span[:, int(np.searchsorted(seg.columns, j))]
+                        u = int(col.argmax())
+                        if col[u] >= seg.sentence[j]:
+                            a, b = offsets[u + 1]
                     cur = occ.get((sid, a, b))
                     if cur is None or c > cur.confidence:
                         occ[(sid, a, b)] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
@@ -594,7 +740,7 @@ class OfflineExtractor:
             for m in phrase:
                 scores[m.skill_id] = max(scores.get(m.skill_id, 0.0), m.confidence)
             return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        score, _, _ = self._score_sentences(sentence, [(0, len(sentence))], phrase)[0]
+        score = self._score_sentences(sentence, [(0, len(sentence))], phrase)[0].score
         k = min(k, len(score))
         top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
         top = top[np.argsort(-score[top], kind="stable")]

@@ -9,6 +9,7 @@ watching a batch sees it move instead of minutes of silence.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -110,8 +111,16 @@ def text_row(item: Any, parsed: Any) -> dict[str, object]:
     }
 
 
+def occurrences_json(mention: Any) -> str:
+    """Every (start, end) evidence span of a mention as a JSON list of ``[start, end]`` pairs, in text order
+    (``SkillMention.occurrences``; a mention without them, e.g. from the LLM, lists its one evidence)."""
+    spans = getattr(mention, "occurrences", ()) or [(mention.start, mention.end)]
+    return json.dumps(sorted([int(a), int(b)] for a, b in spans), separators=(",", ":"))
+
+
 def skill_rows(doc: Any, mentions: Sequence[Any], version: str) -> list[dict[str, object]]:
-    """The `document_skills` rows of one document."""
+    """The `document_skills` rows of one document (``occurrences``: see :func:`occurrences_json`; a frame
+    built with an explicit column list that lacks it simply leaves it out)."""
     return [
         {
             "batch_id": doc.batch_id,
@@ -124,6 +133,7 @@ def skill_rows(doc: Any, mentions: Sequence[Any], version: str) -> list[dict[str
             "evidence_start": int(m.start),
             "evidence_end": int(m.end),
             "evidence": m.evidence[:500],
+            "occurrences": occurrences_json(m),
             "extractor_version": version,
         }
         for m in mentions
