@@ -44,6 +44,7 @@ from skillatlas.extract.phrase_match import (
 )
 from skillatlas.extract.span_table import SpanVectorTable, default_span_table_path
 from skillatlas.extract.structure import TemplateMask, template_regions
+from skillatlas.extract.text import split_sentences as split_text_sentences
 from skillatlas.reference.taxonomy import _strip_parens, common_words
 from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
 
@@ -122,28 +123,12 @@ class _SegmentScores(NamedTuple):
     has_spans: bool
 
 
-_FALLBACK_SENT_RE = re.compile(r"[^.!?\n•;]+(?:[.!?]+|$)", re.MULTILINE)
 _SPAN_BREAK = re.compile(r"[,;:()\[\]{}/|\"•]|\s[-–—]\s|\n")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence character spans (``skillatlas.extract.text.split_sentences`` when available)."""
-    try:
-        from skillatlas.extract.text import split_sentences as _split
-    except ImportError:  # pragma: no cover - text.py ships with the package
-        _split = None
-    if _split is not None:
-        return [(int(s), int(e)) for s, e in _split(text)]
-    out = []
-    for m in _FALLBACK_SENT_RE.finditer(text):
-        s, e = m.span()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    """Sentence character spans (``skillatlas.extract.text.split_sentences``)."""
+    return [(int(s), int(e)) for s, e in split_text_sentences(text)]
 
 
 def candidate_spans(text: str, start: int = 0, end: int | None = None, *, max_tokens: int = MAX_SPAN_TOKENS,
@@ -207,7 +192,8 @@ def _row_hashes(taxonomy: pd.DataFrame, model_version: str) -> np.ndarray:
 
 
 def _normalise_rows(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    out: np.ndarray = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return out
 
 
 def embed_taxonomy(taxonomy: pd.DataFrame, embedder: MiniLMEmbedder, *, use_cache: bool = True,
@@ -744,7 +730,7 @@ class OfflineExtractor:
         k = min(k, len(score))
         top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
         top = top[np.argsort(-score[top], kind="stable")]
-        conf = self.calibrate(score[top])
+        conf = np.asarray(self.calibrate(score[top]))
         return [(self._vec_ids[j], float(c)) for j, c in zip(top, conf, strict=True)]
 
 
