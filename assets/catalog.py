@@ -138,6 +138,8 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("evidence_start", "int", "Character offset where the evidence starts in document_text.text."),
         _col("evidence_end", "int", "Character offset where the evidence ends (exclusive)."),
         _col("evidence", "text", "The evidence text (at most 500 characters)."),
+        _col("occurrences", "text", "Every occurrence of the skill in the document: a JSON list of [start, end] "
+             "character offsets into document_text.text (the evidence columns hold the best one)."),
         _col("extractor_version", "text", "Extractor and model version that produced the row."),
     ),
     tables.SOC_SKILL_MAP: dg.TableSchema(columns=[

@@ -119,8 +119,8 @@ def occurrences_json(mention: Any) -> str:
 
 
 def skill_rows(doc: Any, mentions: Sequence[Any], version: str) -> list[dict[str, object]]:
-    """The `document_skills` rows of one document (``occurrences``: see :func:`occurrences_json`; a frame
-    built with an explicit column list that lacks it simply leaves it out)."""
+    """The `document_skills` rows of one document (columns: ``skillatlas.store.tables.SKILL_COLUMNS``;
+    ``occurrences``: see :func:`occurrences_json`)."""
     return [
         {
             "batch_id": doc.batch_id,

@@ -1,7 +1,8 @@
 """SQLAlchemy Core helpers that read, delete and append warehouse rows inside a caller's connection.
 
 Bound parameters only, never string formatting. A missing table reads as empty and deletes nothing, so the
-first batch of a fresh warehouse needs no migration step; `write_frame` creates a table on first write.
+first batch of a fresh warehouse needs no migration step; `write_frame` creates a table on first write and
+adds a column a newer release writes (nullable: the rows written before it read as NULL).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["delete_rows", "key_clauses", "read_rows", "reflect_table", "utc_now_iso", "write_frame"]
+__all__ = ["add_columns", "delete_rows", "key_clauses", "read_rows", "reflect_table", "utc_now_iso", "write_frame"]
 
 
 def utc_now_iso() -> str:
@@ -57,6 +58,29 @@ def delete_rows(conn: sa.Connection, table: str, key: Mapping[str, Any]) -> int:
     return int(conn.execute(sa.delete(reflected).where(*key_clauses(reflected, key))).rowcount or 0)
 
 
+def _sql_type(values: pd.Series) -> sa.types.TypeEngine[Any]:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return sa.Boolean()
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return sa.BigInteger()
+    if pd.api.types.is_float_dtype(values.dtype):
+        return sa.Float()
+    return sa.Text()
+
+
+def add_columns(conn: sa.Connection, table: str, columns: Mapping[str, pd.Series]) -> None:
+    """Additive migration inside the caller's transaction: each new column is added nullable, typed from its
+    values. Only additions: a renamed or retyped column still needs a rebuild (weekly cleanup job)."""
+    preparer = conn.dialect.identifier_preparer
+    # PostgreSQL: a concurrent batch may add the same column first; SQLite holds the write lock instead
+    if_not_exists = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
+    for name, values in columns.items():
+        column_type = _sql_type(values).compile(dialect=conn.dialect)
+        conn.execute(sa.text(
+            f"ALTER TABLE {preparer.quote(table)} ADD COLUMN {if_not_exists}{preparer.quote(name)} {column_type}"
+        ))
+
+
 def _check_scalar_columns(table: str, df: pd.DataFrame) -> None:
     for column in df.columns:
         if not pd.api.types.is_object_dtype(df[column].dtype):
@@ -76,10 +100,7 @@ def write_frame(conn: sa.Connection, table: str, df: pd.DataFrame) -> None:
     if existing is not None:
         missing = [c for c in df.columns if c not in existing.c]
         if missing:
-            raise ValueError(
-                f"table '{table}' has no column(s) {missing}; its schema changed — drop the table "
-                "(or run the weekly cleanup job with rebuild) before rematerialising"
-            )
+            add_columns(conn, table, {c: df[c] for c in missing})
     if df.empty and existing is not None:
         return
     # Multi-row INSERTs bind rows x columns parameters: stay under SQLite's 32,766 and PostgreSQL's 65,535.

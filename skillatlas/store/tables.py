@@ -30,7 +30,7 @@ TEXT_COLUMNS = [
 DOCUMENT_SKILLS = "document_skills"
 SKILL_COLUMNS = [
     "batch_id", "doc_id", "kind", "skill_id", "label", "confidence", "method", "evidence_start", "evidence_end",
-    "evidence", "extractor_version",
+    "evidence", "occurrences", "extractor_version",
 ]
 # A batch's skill rows before they were replaced (SKILL_COLUMNS + archived_by_run, archived_at): rollback source.
 DOCUMENT_SKILLS_HISTORY = "document_skills_history"

@@ -27,8 +27,9 @@ def build_assets(table: str, fail_on: set[str]):
         key = context.partition_key
         frame = pd.DataFrame({"batch_id": [key] * 3, "value": [1, 2, 3]})
         if key in fail_on:
-            # A column the table lacks: the insert fails after the delete ran, inside the transaction.
-            frame["surprise"] = 1
+            # A list cell cannot be stored: the insert fails after the delete ran, inside the transaction.
+            # (A column the table lacks no longer fails: write_frame adds it, see the additive-column test.)
+            frame["surprise"] = [[1], [2], [3]]
         return frame
 
     return rows
@@ -103,3 +104,23 @@ def test_wide_frames_stay_under_the_bind_parameter_limits(warehouse_url: str) ->
     resource = WarehouseResource(url=warehouse_url)
     resource.append_rows(table, frame)
     assert len(resource.read_table(table)) == 5000
+
+
+def test_write_frame_adds_a_new_column_to_an_existing_table(tmp_path: Path) -> None:
+    """A release that writes one more column (e.g. document_skills.occurrences) appends to a warehouse built by
+    the previous one: the column is added nullable, older rows read as NULL, nothing is dropped."""
+    import sqlalchemy as sa
+
+    from skillatlas.store.sql import read_rows, write_frame
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with engine.begin() as conn:
+        write_frame(conn, "t", pd.DataFrame({"doc_id": ["a"], "n": [1]}))
+    with engine.begin() as conn:
+        write_frame(conn, "t", pd.DataFrame({"doc_id": ["b"], "n": [2], "occurrences": ["[[0,3]]"], "w": [0.5]}))
+    with engine.connect() as conn:
+        rows = read_rows(conn, "t").sort_values("doc_id").reset_index(drop=True)
+    assert list(rows.columns) == ["doc_id", "n", "occurrences", "w"]
+    assert rows["doc_id"].tolist() == ["a", "b"]
+    assert rows["occurrences"].isna().tolist() == [True, False]
+    assert rows.loc[1, "w"] == 0.5
