@@ -64,11 +64,15 @@ trends_job = asset_job(
     "trends_job", assets(SKILL_DEMAND_TRENDS, "rising_vs_hot_technologies"), "scoring",
     "Roll daily demand up into 7- and 30-day windows and rising skills.",
 )
-# its own queue (no concurrency limit in deploy/*.yaml): health must not wait behind a long reference run
+# Its own queue (no tag limit in deploy/*.yaml), and a higher run priority: when every run slot is busy with a
+# drop of 10,000 files (100 queued ingest runs), the next free slot goes to health, not to the 101st ingest run
+# (seen in bench_scale: health queued behind 53 ingest runs).
+HEALTH_PRIORITY = "10"
 health_job = asset_job(
     "health_job", assets("pipeline_health", "failed_items"), "health",
     "Recompute pipeline health (1 h / 24 h / 7 d windows, queues, retries) from run storage, and "
     "the failed-items view (open item failures with run links, summary per batch).",
+    tags={"dagster/priority": HEALTH_PRIORITY},
 )
 
 ALL_JOBS = [

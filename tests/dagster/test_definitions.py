@@ -126,3 +126,10 @@ def test_bad_settings_give_specific_messages(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SKILLATLAS_BATCH_SIZE", "ten")
     with pytest.raises(ValueError, match="SKILLATLAS_BATCH_SIZE='ten' is not an integer"):
         load_settings()
+
+
+def test_health_runs_jump_the_ingest_queue() -> None:
+    """A queued health run is launched before earlier-queued ingest runs (the run queue orders by priority)."""
+    from jobs import health_job, ingest_batch_job
+
+    assert int(health_job.tags["dagster/priority"]) > int(ingest_batch_job.tags.get("dagster/priority", "0"))
