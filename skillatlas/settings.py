@@ -27,7 +27,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from skillatlas.ingest.inbox import DEFAULT_QUIET_SECONDS
+from skillatlas.ingest.inbox import DEFAULT_QUIET_SECONDS, MAX_BATCH_SIZE
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         default=DEFAULT_QUIET_SECONDS, ge=0.0, le=86_400.0,
         description="a file is registered only once its size and mtime have been unchanged this long",
     )
-    batch_size: int = Field(default=100, ge=1, le=100, description="documents per upload batch")
+    batch_size: int = Field(default=MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="documents per upload batch")
 
     # ------------------------------------------------------------------ extraction
     extractor: ExtractorMode = Field(
