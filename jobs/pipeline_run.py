@@ -113,6 +113,9 @@ def run_pipeline(
     return ok
 
 
+_RANGES_SHOWN: set[tuple[str, str]] = set()
+
+
 def print_event(run: dg.DagsterRun, entry: dg.EventLogEntry) -> None:
     """The console view of a run: per-batch progress, each materialisation, failures and the run's end."""
     label = f"  {run.job_name:<22} {run.tags.get('dagster/partition', '')[:28]:<28}"
@@ -124,10 +127,18 @@ def print_event(run: dg.DagsterRun, entry: dg.EventLogEntry) -> None:
     if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
         materialization = event.step_materialization_data.materialization
         meta = materialization.metadata
+        asset = materialization.asset_key.to_user_string()
+        if "range_partitions" in meta:
+            # one run over many partitions: each gets the same range totals, so say it once per run and asset
+            if (run.run_id, asset) not in _RANGES_SHOWN:
+                _RANGES_SHOWN.add((run.run_id, asset))
+                print(f"{label} {asset} materialised {meta['range_partitions'].value} partitions "
+                      f"(range_rows {meta['range_rows'].value})", flush=True)
+            return
         figures = ", ".join(
             f"{k} {meta[k].value}" for k in ("processed", "failed", "skipped", "dagster/row_count") if k in meta
         )
-        print(f"{label} {materialization.asset_key.to_user_string()} materialised ({figures})", flush=True)
+        print(f"{label} {asset} materialised ({figures})", flush=True)
     elif event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_failure_data is not None:
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[-1][:300] if error is not None else "(no message)"

@@ -124,3 +124,31 @@ def test_write_frame_adds_a_new_column_to_an_existing_table(tmp_path: Path) -> N
     assert rows["doc_id"].tolist() == ["a", "b"]
     assert rows["occurrences"].isna().tolist() == [True, False]
     assert rows.loc[1, "w"] == 0.5
+
+
+def test_range_run_labels_its_totals_as_the_range(tmp_path: Path) -> None:
+    """A run over several partitions gives each partition the same output metadata: no partition may claim the
+    range's row count as its own."""
+    table = f"t_{uuid.uuid4().hex[:10]}"
+    io = WarehouseIOManager(url=f"sqlite:///{tmp_path / 'wh.sqlite'}")
+    parts = dg.StaticPartitionsDefinition(["a", "b"])
+
+    @dg.asset(name=table, partitions_def=parts, metadata={"partition_expr": "batch_id"},
+              backfill_policy=dg.BackfillPolicy.single_run())
+    def rows(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return pd.DataFrame({"batch_id": [k for k in context.partition_keys for _ in range(3)], "value": 1})
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [rows], resources={"io_manager": io}, instance=instance,
+        tags={"dagster/asset_partition_range_start": "a", "dagster/asset_partition_range_end": "b"},
+    )
+    assert result.success
+    events = result.asset_materializations_for_node(table)
+    assert sorted(e.partition for e in events) == ["a", "b"]
+    for event in events:
+        assert "dagster/row_count" not in event.metadata
+        assert event.metadata["range_rows"].value == 6 and event.metadata["range_partitions"].value == 2
+    assert dict(count(io.url, table).itertuples(index=False)) == {"a": 3, "b": 3}
+    single = dg.materialize([rows], partition_key="a", resources={"io_manager": io}, instance=instance)
+    assert single.asset_materializations_for_node(table)[0].metadata["dagster/row_count"].value == 3
