@@ -73,6 +73,14 @@ DOC = _col("doc_id", "text", "Document id: stable hash of the uploaded file's co
 SKILL = _col("skill_id", "text", "Taxonomy skill id: esco:<uuid> or onet:<slug>.", nullable=False)
 LABEL = _col("label", "text", "Preferred label of the skill.")
 SOC = _col("soc_code", "text", r"O\*NET-SOC occupation code, e.g. 29-1141.00.", nullable=False)
+KIND = _col("kind", "text", "Document kind, from the inbox folder.", KINDS, nullable=False)
+ITEM = _col("item", "text", "The document's path in the inbox.")
+EXTRACTOR_VERSION = _col("extractor_version", "text", "Extractor version (model, prompt, taxonomy) that produced it.")
+
+
+def _run_columns(what: str) -> tuple[dg.TableColumn, dg.TableColumn]:
+    """``run_id`` and ``run_url`` of the run that ``what`` (e.g. "recorded the failure")."""
+    return (_col("run_id", "text", f"Run that {what}."), _col("run_url", "text", "Link to that run in the Dagster UI."))
 
 def score_schema(source_col: str, source: str, target: str, target_desc: str) -> dg.TableSchema:
     """The alignment score tables share one shape (`skillatlas.score.alignment.SCORE_COLUMNS`)."""
@@ -118,9 +126,8 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("confidence", "float", "Best phrase-match confidence in the description and tasks, in [0.5, 1]."),
     ]),
     tables.DOCUMENT_TEXT: _schema(
-        tables.TEXT_COLUMNS, BATCH, DOC,
+        tables.TEXT_COLUMNS,
         _col("relpath", "text", "Path of the upload inside the inbox, e.g. jobs/nurse-042.pdf.", nullable=False),
-        _col("kind", "text", "Document kind, from the inbox folder.", KINDS, nullable=False),
         _col("format", "text", "File format the text was parsed from.", ["pdf", "docx", "html", "txt"]),
         _col("title", "text", "Title found in the document (else the file name)."),
         _col("posted_date", "text", "Posting day of a job posting (ISO date), null when none was found."),
@@ -128,11 +135,10 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("char_count", "int", "Characters of extracted text."),
         _col("truncated", "bool", "True when the text was cut at the size limit."),
         _col("text", "text", "Extracted plain text."),
+        BATCH, DOC, KIND,
     ),
     tables.DOCUMENT_SKILLS: _schema(
-        tables.SKILL_COLUMNS, BATCH, DOC,
-        _col("kind", "text", "Document kind.", KINDS, nullable=False),
-        SKILL, LABEL,
+        tables.SKILL_COLUMNS, BATCH, DOC, KIND, SKILL, LABEL,
         _col("confidence", "float", "Extraction confidence in [0, 1].", nullable=False),
         _col("method", "text", "What found the skill.", ["phrase", "semantic", "llm"], nullable=False),
         _col("evidence_start", "int", "Character offset where the evidence starts in document_text.text."),
@@ -140,7 +146,7 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         _col("evidence", "text", "The evidence text (at most 500 characters)."),
         _col("occurrences", "text", "Every occurrence of the skill in the document: a JSON list of [start, end] "
              "character offsets into document_text.text (the evidence columns hold the best one)."),
-        _col("extractor_version", "text", "Extractor and model version that produced the row."),
+        EXTRACTOR_VERSION,
     ),
     tables.SOC_SKILL_MAP: dg.TableSchema(columns=[
         SOC, SKILL, LABEL,
@@ -171,21 +177,16 @@ SCHEMAS: dict[str, dg.TableSchema] = {
     tables.SKILLS_REVIEW_QUEUE: _schema(
         tables.REVIEW_COLUMNS,
         _col("review_id", "text", "Stable id of the entry (batch, document, reason, run).", nullable=False),
-        _col("batch_id", "text", "Upload batch of the document.", nullable=False),
-        _col("doc_id", "text", "Document id (document_text.doc_id).", nullable=False),
-        _col("item", "text", "The document's path in the inbox."),
         _col("reason", "text", "Why a human must look: invalid model output, ungrounded skills, grey-zone confidence.",
              [REVIEW_INVALID_OUTPUT, REVIEW_UNGROUNDED, REVIEW_GREY_ZONE]),
         _col("proposed_skills", "text", "Skills the model proposed (JSON: skill id, label, confidence, offsets)."),
         _col("status", "text", "Review state; review_skills_job accepts or rejects.",
              ["pending", "accepted", "rejected"]),
-        _col("run_id", "text", "Run that queued the entry."),
-        _col("run_url", "text", "Link to that run in the webserver."),
-        _col("extractor_version", "text", "Extractor version (model, prompt, taxonomy) that produced it."),
         _col("created_at", "text", "When it was queued (UTC, ISO 8601)."),
         _col("decided_at", "text", "When it was accepted or rejected."),
         _col("decided_by", "text", "Who decided (run config of review_skills_job)."),
         _col("note", "text", "The reviewer's note."),
+        BATCH, DOC, ITEM, EXTRACTOR_VERSION, *_run_columns("queued the entry"),
     ),
     tables.SKILL_DEMAND_DAILY: _schema(
         tables.SKILL_DEMAND_DAILY_COLUMNS,
@@ -244,14 +245,12 @@ SCHEMAS: dict[str, dg.TableSchema] = {
         [*tables.LEDGER_COLUMNS, "run_url"],
         _col("asset", "text", "Asset whose item failed.", [tables.DOCUMENT_TEXT, tables.DOCUMENT_SKILLS]),
         _col("partition", "text", "Upload batch of the item."),
-        _col("item", "text", "The failed document (inbox path)."),
         _col("error_kind", "text", "Error class, e.g. invalid_format, no_extractable_text, file_not_found."),
         _col("message", "text", "The error message (at most 2,000 characters)."),
         _col("transient", "bool", "True when a retry may succeed (I/O, rate limit, timeout)."),
         _col("attempts", "int", "Attempts so far (retry_failed_items_job adds one each)."),
-        _col("run_id", "text", "Run that recorded the failure."),
         _col("failed_at", "text", "When (ISO time, UTC)."),
-        _col("run_url", "text", "Link to that run in the Dagster UI."),
+        ITEM, *_run_columns("recorded the failure"),
     ),
 }
 

@@ -14,7 +14,7 @@ from resources.artifacts import ArtifactStore
 from resources.warehouse import WarehouseResource
 from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.reference import sources as reference
-from skillatlas.score.alignment import alignment_scores
+from skillatlas.score.alignment import alignment_scores, entity_centroids
 from skillatlas.settings import DEFAULT_MIN_CONFIDENCE
 from skillatlas.store.tables import (
     COURSE_JOB_SCORES,
@@ -146,16 +146,7 @@ def entity_vectors(
     """Per-entity embedding: weighted mean of its skills' taxonomy vectors, L2-normalised."""
     if vectors is None or entity_skills.empty:
         return None
-    position = pd.Series(np.arange(len(taxonomy)), index=taxonomy["skill_id"])
-    frame = entity_skills[entity_skills["skill_id"].isin(position.index)]
-    out: dict[str, np.ndarray] = {}
-    for entity_id, group in frame.groupby("entity_id"):
-        rows = vectors[position[group["skill_id"]].to_numpy()]
-        centroid = (rows * group["weight"].to_numpy()[:, None]).sum(axis=0)
-        norm = float(np.linalg.norm(centroid))
-        if norm > 0:
-            out[str(entity_id)] = centroid / norm
-    return out
+    return entity_centroids(entity_skills, pd.Index(taxonomy["skill_id"]), vectors)
 
 
 def course_skill_frame(document_skills: pd.DataFrame, kind: str) -> pd.DataFrame:

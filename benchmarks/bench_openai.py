@@ -16,41 +16,17 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-if TYPE_CHECKING:
-    from skillatlas.extract.llm import OpenAIExtractor
-
 CANDIDATES = [("esco:python", "Python"), ("esco:sql", "SQL"), ("esco:git", "Git"), ("onet:tab", "Tableau")]
-
-
-def extract_all(extractor: OpenAIExtractor, docs: list[tuple[str, str]], workers: int
-                ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every document through ``extract`` on ``workers`` threads: results and per-item failures."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from skillatlas.errors import ItemError
-
-    def one(text: str) -> Any:
-        try:
-            return extractor.extract(text)
-        except ItemError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(one, [text for _, text in docs]))
-    results = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if not isinstance(o, ItemError)}
-    failures = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if isinstance(o, ItemError)}
-    return results, failures
 
 
 def main(argv: list[str] | None = None) -> int:
     from skillatlas.extract.llm import LLMConfig, OpenAIExtractor
-    from tests.support.fake_openai import FakeOpenAIServer
+    from tests.support.fake_openai import FakeOpenAIServer, extract_concurrently
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rpm", type=float, default=240.0, help="limit enforced by client and server")
@@ -72,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         extractor = OpenAIExtractor(lambda text: CANDIDATES, config, api_key="sk-bench-not-a-key",
                                     base_url=server.base_url)
         t0 = time.monotonic()
-        results, failures = extract_all(extractor, docs, args.workers)
+        results, failures = extract_concurrently(extractor, docs, args.workers)
         stats = extractor.stats
         wall = time.monotonic() - t0
         requests = server.requests

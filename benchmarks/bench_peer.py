@@ -27,7 +27,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -119,31 +118,16 @@ def run_peer(py: Path, cache: Path, docs: list[str], threshold: float) -> tuple[
 
 
 def ours(postings: list[Any], ours_json: str | None) -> tuple[dict[str, Any], dict[str, Any], float | None]:
-    from skillatlas.evaluation.spans import evaluate_postings
-
     if ours_json:
         rows = [json.loads(x) for x in Path(ours_json).read_text().splitlines() if x.strip().startswith("{")]
         best = next(r for r in rows if not r.get("occurrences"))
         occ = next((r for r in rows if r.get("occurrences")), None) or {}
         return best, occ, best["n_postings"] / best["seconds"] if best.get("seconds") else None
-    from skillatlas.extract.embeddings import get_embedder
-    from skillatlas.extract.offline import OfflineExtractor, load_taxonomy_vectors
-    from skillatlas.reference.taxonomy import load_taxonomy
+    from eval_spans_at_rev import span_figures  # benchmarks/ is on sys.path: the script's folder
 
-    taxonomy = load_taxonomy()
-    embedder = get_embedder()
-    ex = OfflineExtractor(taxonomy, embedder, load_taxonomy_vectors(taxonomy, embedder, write=False),
-                          max_span_tokens=2)
-    t0 = time.perf_counter()
-    cached = {p.text: ex.find_occurrences(p.text) for p in postings}
-    seconds = time.perf_counter() - t0
+    from skillatlas.extract import offline
 
-    class _Cached:
-        def extract(self, text: str) -> list[Any]:
-            return ex.group_occurrences(cached[text])
-
-    best = evaluate_postings(_Cached(), postings).as_dict()
-    occ = evaluate_postings(_Cached(), postings, occurrences=True).as_dict()
+    best, occ, seconds = span_figures(offline, postings)
     return best, occ, len(postings) / seconds
 
 

@@ -23,7 +23,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ import sqlalchemy as sa  # noqa: E402
 import yaml  # noqa: E402
 
 from resources.executor import DEFAULT_BROKER  # noqa: E402
+from tests.faults.helpers import stop_process_group  # noqa: E402
 from workers.local import delete_queue, start_worker, stop_worker, wait_ready  # noqa: E402
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -275,18 +275,7 @@ class RssSampler:
 
 
 def stop_daemon(process: subprocess.Popen[bytes]) -> None:
-    left = descendants(process.pid)  # the code server and run workers may sit in other process groups
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    stop_process_group(process, timeout=30)  # the code server and run workers may sit in other process groups
 
 
 # ------------------------------------------------------------------------------------ one configuration

@@ -24,26 +24,18 @@ from skillatlas.settings import load_settings  # noqa: E402
 RAW_DATA = load_settings().raw_data or ROOT.parent / "shared" / "data"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rev", default=None)
-    ap.add_argument("--split", default="dev")
-    ap.add_argument("--limit", type=int, default=None)
-    args = ap.parse_args()
-
-    from bench_extract_docs import module_at
-
-    from skillatlas.evaluation.spans import evaluate_postings, read_skillspan
+def span_figures(module: Any, postings: list[Any]) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """``eval-spans`` figures of ``module.OfflineExtractor`` (``max_span_tokens=2`` as ``eval-spans`` uses) on
+    ``postings`` from one extraction each: best evidence, every occurrence, and the seconds extraction took."""
+    from skillatlas.evaluation.spans import evaluate_postings
     from skillatlas.extract import offline
     from skillatlas.extract.embeddings import get_embedder
     from skillatlas.reference.taxonomy import load_taxonomy
 
-    mod: Any = module_at(args.rev, "skillatlas/extract/offline.py", "offline_at_rev") if args.rev else offline
-    postings = read_skillspan(RAW_DATA / "job_postings_skillspan" / f"{args.split}.json", limit=args.limit)
     taxonomy = load_taxonomy()
     embedder = get_embedder()
-    ex = mod.OfflineExtractor(taxonomy, embedder, offline.load_taxonomy_vectors(taxonomy, embedder, write=False),
-                              max_span_tokens=2)
+    ex = module.OfflineExtractor(taxonomy, embedder,
+                                 offline.load_taxonomy_vectors(taxonomy, embedder, write=False), max_span_tokens=2)
     t0 = time.perf_counter()
     cached = {p.text: ex.find_occurrences(p.text) for p in postings}
     seconds = time.perf_counter() - t0
@@ -54,6 +46,24 @@ def main() -> None:
 
     best = evaluate_postings(_Cached(), postings).as_dict()
     occ = evaluate_postings(_Cached(), postings, occurrences=True).as_dict()
+    return best, occ, seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rev", default=None)
+    ap.add_argument("--split", default="dev")
+    ap.add_argument("--limit", type=int, default=None)
+    args = ap.parse_args()
+
+    from bench_extract_docs import module_at
+
+    from skillatlas.evaluation.spans import read_skillspan
+    from skillatlas.extract import offline
+
+    mod: Any = module_at(args.rev, "skillatlas/extract/offline.py", "offline_at_rev") if args.rev else offline
+    postings = read_skillspan(RAW_DATA / "job_postings_skillspan" / f"{args.split}.json", limit=args.limit)
+    best, occ, seconds = span_figures(mod, postings)
     print(json.dumps({"rev": args.rev or "working tree", "split": args.split, "extract_seconds": round(seconds, 1),
                       "load_avg_1min": os.getloadavg()[0], "best": best, "occurrences": occ}))
 

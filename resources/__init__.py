@@ -45,10 +45,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             openai_api_key=dg.EnvVar("OPENAI_API_KEY") if settings.extractor != "offline" else None,
             openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
             openai_model=knobs.llm_model,
-            requests_per_minute=knobs.llm_rpm,
-            tokens_per_minute=knobs.llm_tpm,
-            timeout_s=knobs.llm_timeout_s,
-            max_retries=knobs.llm_max_retries,
+            **knobs.llm_limits,
             # the one LLM cache (SKILLATLAS_LLM_CACHE, else the data dir's artefacts), shared with the CLI
             cache_dir=knobs.llm_cache or str(settings.data_dir / "artifacts" / "llm_cache.sqlite"),
             llm_mode=knobs.llm_mode,

@@ -33,6 +33,10 @@ class Settings:
     quiet_seconds: float = DEFAULT_QUIET_SECONDS  # inbox files must be unchanged this long before registration
 
 
+# fields taken as they are, under the same name, from `skillatlas.settings.Settings`
+_AS_IS = ("embedded_warehouse_url", "max_file_bytes", "batch_size", "extractor", "semantic")
+
+
 def load_settings() -> Settings:
     s = skillatlas_settings.load_settings()
     return Settings(
@@ -40,12 +44,8 @@ def load_settings() -> Settings:
         data_dir=s.resolved_data_dir,
         inbox_dir=s.resolved_inbox,
         warehouse_url_env=skillatlas_settings.env_name("warehouse_url") if s.warehouse_url else None,
-        embedded_warehouse_url=s.embedded_warehouse_url,
-        max_file_bytes=s.max_file_bytes,
-        batch_size=s.batch_size,
-        extractor=s.extractor,
-        semantic=s.semantic,
         quiet_seconds=s.inbox_quiet_seconds,
+        **{name: getattr(s, name) for name in _AS_IS},
     )
 
 

@@ -21,7 +21,7 @@ import argparse
 import sys
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -32,6 +32,7 @@ from skillatlas.ingest.inbox import DEFAULT_QUIET_SECONDS, MAX_BATCH_SIZE
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
     "ENV_PREFIX",
+    "LLMLimits",
     "Settings",
     "SettingsError",
     "env_name",
@@ -50,6 +51,16 @@ ExecutorMode = Literal["multiprocess", "in_process", "celery"]
 NotifierKind = Literal["log", "webhook", "slack"]
 
 _OFF = ("off", "none")
+
+
+class LLMLimits(TypedDict):
+    """The LLM client's rate limits, timeout and retries, named as ``LLMConfig`` and the Dagster extractor
+    resource take them (``LLMConfig(**settings.llm_limits)``)."""
+
+    requests_per_minute: float | None
+    tokens_per_minute: float | None
+    timeout_s: float
+    max_retries: int
 
 
 class SettingsError(ValueError):
@@ -268,6 +279,11 @@ class Settings(BaseSettings):
     @property
     def effective_llm_min_confidence(self) -> float:
         return self.min_confidence if self.llm_min_confidence is None else self.llm_min_confidence
+
+    @property
+    def llm_limits(self) -> LLMLimits:
+        return LLMLimits(requests_per_minute=self.llm_rpm, tokens_per_minute=self.llm_tpm,
+                         timeout_s=self.llm_timeout_s, max_retries=self.llm_max_retries)
 
     @property
     def llm_cache_path(self) -> Path | None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,6 +106,21 @@ def _error(message: str, *, code: int = 1) -> int:
     return code
 
 
+def _limited_command(
+    command: Callable[[argparse.Namespace, TextIO], int],
+) -> Callable[[argparse.Namespace, TextIO | None], int]:
+    """A command with ``--limit`` that writes to ``out`` (stdout when None): a limit below 1 is an error (exit 2)
+    before the command runs (argparse bounds it; a caller building the namespace itself may not)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+        if args.limit <= 0:
+            return _error("--limit must be positive", code=2)
+        return command(args, out or sys.stdout)
+
+    return run
+
+
 # ---------------------------------------------------------------- search
 def _embed_query(query: str, dim: int | None) -> Any:
     if dim is None:
@@ -119,10 +135,8 @@ def _embed_query(query: str, dim: int | None) -> Any:
     return vec if len(vec) == dim else None
 
 
-def cmd_search(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    if args.limit <= 0:
-        return _error("--limit must be positive", code=2)
+@_limited_command
+def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     index_dir = args.index_dir or default_index_dir()
     try:
         index = SearchIndex.open(index_dir)
@@ -205,10 +219,8 @@ def _occupation_titles(codes: Sequence[str]) -> dict[str, str]:
     return {c: titles[c] for c in codes if c in titles}
 
 
-def cmd_match(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    if args.limit <= 0:
-        return _error("--limit must be positive", code=2)
+@_limited_command
+def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
     url = args.warehouse_url or default_warehouse_url()
     try:
         rows = fetch_matches(url, args.course_id, args.limit)

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from skillatlas.evaluation.cli import add_eval_parser, metric_lines
+from skillatlas.evaluation.cli import add_eval_parser, metric_lines, read_gold_file
 from skillatlas.extract.base import Extractor, Ranker
 
 __all__ = [
@@ -206,18 +206,10 @@ def build_cli_extractor(kind: str, max_span_tokens: int | None = None, *, semant
 def _cmd_eval_extraction(args: argparse.Namespace) -> int:
     from skillatlas.reference.taxonomy import load_taxonomy
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"error: {path} not found", file=sys.stderr)
-        return 2
     try:
-        gold = read_decorte_csv(path)
-    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
+        path, gold = read_gold_file(args.file, read_decorte_csv, (ValueError, UnicodeDecodeError, csv.Error))
         extractor = build_cli_extractor(args.extractor, args.max_span_tokens)
-    except (ExtractorUnavailable, ValueError) as exc:
+    except (ExtractorUnavailable, ValueError) as exc:  # GoldFileError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     label_of = skill_label_map(load_taxonomy())

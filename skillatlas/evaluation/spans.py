@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skillatlas.evaluation.cli import add_eval_parser, metric_lines
+from skillatlas.evaluation.cli import add_eval_parser, metric_lines, read_gold_file
 from skillatlas.extract.base import Extractor
 
 __all__ = ["Posting", "SpanEvalResult", "evaluate_postings", "read_skillspan", "register"]
@@ -188,18 +188,12 @@ def evaluate_postings(extractor: Extractor, postings: Sequence[Posting], *, occu
 def _cmd_eval_spans(args: argparse.Namespace) -> int:
     from skillatlas.evaluation.extraction import ExtractorUnavailable, build_cli_extractor
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"error: {path} not found", file=sys.stderr)
-        return 2
     try:
-        postings = read_skillspan(path, limit=args.limit)
-    except (ValueError, KeyError, json.JSONDecodeError) as exc:
-        print(f"error: {path}: not SkillSpan JSON lines ({exc})", file=sys.stderr)
-        return 2
-    try:
+        path, postings = read_gold_file(args.file, lambda p: read_skillspan(p, limit=args.limit),
+                                        (ValueError, KeyError, json.JSONDecodeError),
+                                        "{path}: not SkillSpan JSON lines ({exc})")
         extractor = build_cli_extractor(args.extractor, args.max_span_tokens, semantic=not args.phrase_only)
-    except (ExtractorUnavailable, ValueError) as exc:
+    except (ExtractorUnavailable, ValueError) as exc:  # GoldFileError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = evaluate_postings(extractor, postings, occurrences=args.occurrences)

@@ -78,11 +78,8 @@ def llm_config(settings: Settings, prompt_template: str | None = None) -> LLMCon
         model=settings.llm_model,
         prompt_template=prompt_template or DEFAULT_PROMPT_TEMPLATE,
         min_confidence=settings.effective_llm_min_confidence,
-        requests_per_minute=settings.llm_rpm,
-        tokens_per_minute=settings.llm_tpm,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
         review_zone=settings.llm_review_zone,
+        **settings.llm_limits,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -82,7 +83,8 @@ def txt_inbox(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def txt_resources(data_dir: Path, txt_inbox: Path) -> dict:
+def resources(data_dir: Path, txt_inbox: Path) -> dict:
+    """The resources of `txt_inbox`."""
     return make_resources(data_dir, txt_inbox)
 
 
@@ -278,9 +280,8 @@ def test_growing_file_waits_for_the_quiet_period(data_dir: Path, txt_inbox: Path
 
 
 def test_file_replaced_between_tick_and_run_is_requeued(
-    txt_resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
+    resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = txt_resources
     target = txt_inbox / "jobs" / "swap.txt"
     target.write_text("Payroll clerk\nPayroll processing and bookkeeping.\n")
     first = tick(instance, resources)
@@ -303,9 +304,8 @@ def test_file_replaced_between_tick_and_run_is_requeued(
 
 
 def test_in_place_edit_retires_the_old_version_everywhere(
-    txt_resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
+    resources: dict, txt_inbox: Path, instance: dg.DagsterInstance
 ) -> None:
-    resources = txt_resources
     target = txt_inbox / "jobs" / "edited.txt"
     first, second = sorted((SAMPLE_INBOX / "jobs").glob("*.txt"))[-2:]  # real postings: they have skills
     target.write_text("Posted: 2026-10-05\n" + first.read_text())
@@ -338,40 +338,42 @@ def test_in_place_edit_retires_the_old_version_everywhere(
     assert_good_once(resources, txt_inbox)
 
 
-def test_symlink_loop_never_fails_the_tick(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
-    (txt_inbox / "jobs" / "a.txt").symlink_to(txt_inbox / "jobs" / "b.txt")
-    (txt_inbox / "jobs" / "b.txt").symlink_to(txt_inbox / "jobs" / "a.txt")
-    (txt_inbox / "courses" / "loop").symlink_to(txt_inbox / "courses")  # a folder link: not descended
-    resources = make_resources(data_dir, txt_inbox)
-    ingest(instance, resources)
-    ingest(instance, resources)
-    records = dict(zip(skipped(resources)["relpath"], skipped(resources)["reason_kind"], strict=True))
-    assert records == {"jobs/a.txt": "symlink_loop", "jobs/b.txt": "symlink_loop", "courses/loop": "symlink_to_folder"}
-    assert len(skipped(resources)) == 3  # once each, across two ticks
-    assert len(landed(resources)) == 4
-    assert_good_once(resources, txt_inbox)
+def _symlink_loop(inbox: Path) -> None:
+    (inbox / "jobs" / "a.txt").symlink_to(inbox / "jobs" / "b.txt")
+    (inbox / "jobs" / "b.txt").symlink_to(inbox / "jobs" / "a.txt")
+    (inbox / "courses" / "loop").symlink_to(inbox / "courses")  # a folder link: not descended
 
 
-def test_non_utf8_name_never_fails_the_tick(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
-    bad = os.path.join(os.fsencode(txt_inbox / "jobs"), b"caf\xe9-posting.txt")
+def _non_utf8_name(inbox: Path) -> None:
+    bad = os.path.join(os.fsencode(inbox / "jobs"), b"caf\xe9-posting.txt")
     with open(bad, "wb") as handle:
         handle.write(b"Barista\nEspresso preparation and customer service.\n")
+
+
+def _fifo(inbox: Path) -> None:
+    os.mkfifo(inbox / "jobs" / "pipe.txt")  # opening it would block the tick forever
+
+
+@pytest.mark.parametrize(
+    ("make_entries", "expected"),
+    [
+        pytest.param(_symlink_loop, [["jobs/a.txt", "symlink_loop"], ["jobs/b.txt", "symlink_loop"],
+                                     ["courses/loop", "symlink_to_folder"]], id="symlink_loop_never_fails_the_tick"),
+        pytest.param(_non_utf8_name, [["jobs/caf\\xe9-posting.txt", "bad_name"]],
+                     id="non_utf8_name_never_fails_the_tick"),
+        pytest.param(_fifo, [["jobs/pipe.txt", "not_a_regular_file"]], id="fifo_is_refused_without_blocking"),
+    ],
+)
+def test_unreadable_entry_gets_one_record_and_never_fails_the_tick(
+    data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance,
+    make_entries: Callable[[Path], None], expected: list[list[str]],
+) -> None:
+    make_entries(txt_inbox)
     resources = make_resources(data_dir, txt_inbox)
     ingest(instance, resources)
     ingest(instance, resources)
-    records = skipped(resources)
-    assert records[["relpath", "reason_kind"]].values.tolist() == [["jobs/caf\\xe9-posting.txt", "bad_name"]]
-    assert len(landed(resources)) == 4
-    assert_good_once(resources, txt_inbox)
-
-
-def test_fifo_is_refused_without_blocking(data_dir: Path, txt_inbox: Path, instance: dg.DagsterInstance) -> None:
-    os.mkfifo(txt_inbox / "jobs" / "pipe.txt")  # opening it would block the tick forever
-    resources = make_resources(data_dir, txt_inbox)
-    ingest(instance, resources)
-    ingest(instance, resources)
-    records = skipped(resources)
-    assert records[["relpath", "reason_kind"]].values.tolist() == [["jobs/pipe.txt", "not_a_regular_file"]]
+    records = skipped(resources)[["relpath", "reason_kind"]].values.tolist()
+    assert sorted(records) == sorted(expected)  # once each, across two ticks
     assert len(landed(resources)) == 4
     assert_good_once(resources, txt_inbox)
 

@@ -31,6 +31,7 @@ from skillatlas.settings import SettingsError, load_settings
 from tests.support.fake_openai import (
     FakeOpenAIServer,
     content,
+    extract_concurrently,
     follows_injection,
     malformed,
     ok,
@@ -79,18 +80,7 @@ def extract_all(
 ) -> tuple[dict[str, list[SkillMention]], dict[str, ItemError], LLMStats]:
     """Every document through ``extract`` on ``workers`` threads, as the pipeline does one by one: results and
     per-item failures (disjoint), and the extractor's cumulative stats."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(text: str) -> list[SkillMention] | ItemError:
-        try:
-            return ex.extract(text)
-        except ItemError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(one, [text for _, text in docs]))
-    results = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if not isinstance(o, ItemError)}
-    failures = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if isinstance(o, ItemError)}
+    results, failures = extract_concurrently(ex, docs, workers)
     return results, failures, ex.stats
 
 

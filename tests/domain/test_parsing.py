@@ -200,31 +200,34 @@ def test_html_drops_noise_and_keeps_blocks(tmp_path: Path) -> None:
     assert "\u2022 Familiarity with dbt" in lines
 
 
-def test_html_title_falls_back_to_h1_and_posted_line(tmp_path: Path) -> None:
-    path = tmp_path / "job.html"
-    path.write_text(
-        "<html><body><h1> Data   Analyst </h1><p>Posted: 2023-02-28</p><p>Use Excel.</p></body></html>"
-    )
+@pytest.mark.parametrize(
+    ("name", "html", "encoding", "expected"),
+    [
+        pytest.param(
+            "job.html",
+            "<html><body><h1> Data   Analyst </h1><p>Posted: 2023-02-28</p><p>Use Excel.</p></body></html>",
+            "utf-8", {"title": "Data Analyst", "posted_date": date(2023, 2, 28)},
+            id="title_falls_back_to_h1_and_posted_line",
+        ),
+        pytest.param(
+            "page.txt",
+            "<!DOCTYPE html><html><head><title>T</title></head><body><p>Hello world</p></body></html>",
+            "utf-8", {"format": "html", "text": "Hello world"},
+            id="without_extension_or_with_txt_extension_is_detected",
+        ),
+        pytest.param(
+            "latin.html",
+            '<html><head><meta charset="iso-8859-1"></head><body><p>Gest\u00e3o de projetos</p></body></html>',
+            "latin-1", {"text": "Gest\u00e3o de projetos"},
+            id="in_legacy_charset",
+        ),
+    ],
+)
+def test_html_document(tmp_path: Path, name: str, html: str, encoding: str, expected: dict[str, object]) -> None:
+    path = tmp_path / name
+    path.write_bytes(html.encode(encoding))
     doc = parse_document(path)
-    assert doc.title == "Data Analyst"
-    assert doc.posted_date == date(2023, 2, 28)
-
-
-def test_html_without_extension_or_with_txt_extension_is_detected(tmp_path: Path) -> None:
-    path = tmp_path / "page.txt"
-    path.write_text(
-        "<!DOCTYPE html><html><head><title>T</title></head><body><p>Hello world</p></body></html>"
-    )
-    doc = parse_document(path)
-    assert doc.format == "html"
-    assert doc.text == "Hello world"
-
-
-def test_html_in_legacy_charset(tmp_path: Path) -> None:
-    path = tmp_path / "latin.html"
-    html = '<html><head><meta charset="iso-8859-1"></head><body><p>Gest\u00e3o de projetos</p></body></html>'
-    path.write_bytes(html.encode("latin-1"))
-    assert parse_document(path).text == "Gest\u00e3o de projetos"
+    assert {field: getattr(doc, field) for field in expected} == expected
 
 
 def test_txt_title_posted_date_and_cleanup(tmp_path: Path) -> None:

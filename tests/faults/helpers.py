@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -100,6 +101,22 @@ def alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop the process group of ``process`` (a daemon started with ``start_new_session``) as a Celery worker is
+    stopped (SIGTERM, SIGKILL after ``timeout`` seconds), then SIGKILL every descendant still alive: the code
+    server and run workers may sit in process groups of their own."""
+    from workers.local import stop_worker
+
+    left = children_of(process.pid)
+    stop_worker(process, timeout)
+    for pid in left:
+        if alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.5, what: str = "condition") -> T:

@@ -13,13 +13,14 @@ directory with its own SKILLATLAS_DATA_DIR and DAGSTER_HOME, like a worker on an
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +135,15 @@ def celery_cluster(
         yield cluster
 
 
+@pytest.fixture
+def start_cluster(
+    tmp_path: Path, data_dir: Path, postgres_url: str, broker: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., AbstractContextManager[Cluster]]:
+    """:func:`celery_cluster` in this test's folder, with its data dir, PostgreSQL server, broker and environment:
+    the test gives the documents and workers (``courses=, jobs=, workers=, semantic=``)."""
+    return functools.partial(celery_cluster, tmp_path, data_dir, postgres_url, broker, monkeypatch)
+
+
 def sensor_run_requests(instance: dg.DagsterInstance) -> list[dg.RunRequest]:
     """One evaluation of the inbox sensor, as the daemon would do it: batches registered, partitions added."""
     from definitions import build_definitions
@@ -187,11 +197,10 @@ def warehouse_counts(url: str) -> dict[str, int]:
 
 
 def test_document_steps_run_on_a_celery_worker(
-    tmp_path: Path, data_dir: Path, postgres_url: str, broker: str, monkeypatch: pytest.MonkeyPatch
+    start_cluster: Callable[..., AbstractContextManager[Cluster]],
 ) -> None:
     started = time.perf_counter()
-    with celery_cluster(tmp_path, data_dir, postgres_url, broker, monkeypatch,
-                        courses=3, jobs=5, workers=1, semantic=False) as cluster:
+    with start_cluster(courses=3, jobs=5, workers=1, semantic=False) as cluster:
         requests = sensor_run_requests(cluster.instance)
         assert requests
         (node,) = cluster.workers
@@ -215,12 +224,11 @@ def test_document_steps_run_on_a_celery_worker(
 
 
 def test_sigkilled_worker_step_is_redone_by_the_other_worker(
-    tmp_path: Path, data_dir: Path, postgres_url: str, broker: str, monkeypatch: pytest.MonkeyPatch
+    start_cluster: Callable[..., AbstractContextManager[Cluster]],
 ) -> None:
     started = time.perf_counter()
     # semantic extraction (MiniLM, ~0.3-0.5 s a document here) makes the step long enough to be killed midway
-    with celery_cluster(tmp_path, data_dir, postgres_url, broker, monkeypatch,
-                        courses=6, jobs=14, workers=2, semantic=True) as cluster:
+    with start_cluster(courses=6, jobs=14, workers=2, semantic=True) as cluster:
         (request,) = sensor_run_requests(cluster.instance)
         killed: dict[str, object] = {}
 

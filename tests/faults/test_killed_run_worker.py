@@ -15,7 +15,6 @@ not a step failure, so run retries (retry_on_asset_or_op_failure: false) launch 
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import sqlalchemy as sa
 import yaml
 
 from tests.conftest import REPO_ROOT, sample_files
-from tests.faults.helpers import alive, children_of, kill_tree, temporary_database, wait_for
+from tests.faults.helpers import alive, kill_tree, stop_process_group, temporary_database, wait_for
 from tests.faults.test_postgres_connection_kill import copy_table
 
 pytestmark = [
@@ -132,16 +131,7 @@ def test_killed_run_worker_is_failed_and_retried_to_exact_counts(
                 )
                 assert final == dg.DagsterRunStatus.SUCCESS, (tmp_path / "daemon.log").read_text()[-3000:]
         finally:
-            descendants = children_of(daemon.pid)  # the code server runs in its own process group
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
-            for pid_left in descendants:
-                if alive(pid_left):
-                    os.kill(pid_left, signal.SIGKILL)
+            stop_process_group(daemon, timeout=20)  # the code server runs in its own process group
             log.close()
 
         engine = sa.create_engine(warehouse_url)

@@ -164,12 +164,17 @@ def make_corrupt_pdf(directory: Path, name: str = "corrupt.pdf") -> BadFile:
     return _write(directory, name, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + garbage), ErrorKind.INVALID_FORMAT
 
 
-def make_truncated_pdf(directory: Path, name: str = "truncated.pdf") -> BadFile:
-    """A real PDF cut in half: the xref table and trailer are missing."""
-    good, _ = make_good_pdf(directory, name="_tmp_for_truncation.pdf")
+def _cut_in_half(directory: Path, name: str, make_good: Callable[..., GoodFile], suffix: str) -> BadFile:
+    """The first half of the bytes of a good file ``make_good`` writes (then removes)."""
+    good, _ = make_good(directory, name=f"_tmp_for_truncation{suffix}")
     data = good.read_bytes()
     good.unlink()
     return _write(directory, name, data[: len(data) // 2]), ErrorKind.INVALID_FORMAT
+
+
+def make_truncated_pdf(directory: Path, name: str = "truncated.pdf") -> BadFile:
+    """A real PDF cut in half: the xref table and trailer are missing."""
+    return _cut_in_half(directory, name, make_good_pdf, ".pdf")
 
 
 def make_not_really_pdf(directory: Path, name: str = "notes.pdf") -> BadFile:
@@ -241,10 +246,7 @@ def make_docx_not_zip(directory: Path, name: str = "broken.docx") -> BadFile:
 
 def make_docx_truncated_zip(directory: Path, name: str = "truncated.docx") -> BadFile:
     """A real DOCX cut in half: PK magic present, central directory missing."""
-    good, _ = make_good_docx(directory, name="_tmp_for_truncation.docx")
-    data = good.read_bytes()
-    good.unlink()
-    return _write(directory, name, data[: len(data) // 2]), ErrorKind.INVALID_FORMAT
+    return _cut_in_half(directory, name, make_good_docx, ".docx")
 
 
 def make_docx_without_document(directory: Path, name: str = "empty_package.docx") -> BadFile:
@@ -286,46 +288,13 @@ def _zip_bytes(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
     for name, payload, method, crc, usize in members:
         encoded = name.encode()
         offset = out.tell()
-        out.write(
-            struct.pack(
-                "<4s5H3L2H",
-                b"PK\x03\x04",
-                20,
-                0,
-                method,
-                dos_time,
-                dos_date,
-                crc,
-                len(payload),
-                usize,
-                len(encoded),
-                0,
-            )
-        )
+        # version needed, flags, method, time, date, crc, sizes, name length: the same in both headers
+        shared = (20, 0, method, dos_time, dos_date, crc, len(payload), usize, len(encoded))
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", *shared, 0))  # + extra length
         out.write(encoded)
         out.write(payload)
-        central.write(
-            struct.pack(
-                "<4s6H3L5H2L",
-                b"PK\x01\x02",
-                20,
-                20,
-                0,
-                method,
-                dos_time,
-                dos_date,
-                crc,
-                len(payload),
-                usize,
-                len(encoded),
-                0,
-                0,
-                0,
-                0,
-                0,
-                offset,
-            )
-        )
+        # + version made by first; + extra, comment, disk, internal and external attributes, local header offset
+        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, *shared, 0, 0, 0, 0, 0, offset))
         central.write(encoded)
     cd = central.getvalue()
     cd_offset = out.tell()

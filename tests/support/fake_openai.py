@@ -34,13 +34,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "Behaviour",
     "FakeOpenAIServer",
     "RecordedRequest",
     "content",
+    "extract_concurrently",
     "follows_injection",
     "malformed",
     "ok",
@@ -690,3 +691,29 @@ class FakeOpenAIServer:
             self._state.requests.clear()
             self._state.queue.clear()
             self._state.rules.clear()
+
+
+class _Extracts(Protocol):
+    def extract(self, text: str) -> Any: ...
+
+
+def extract_concurrently(
+    extractor: _Extracts, docs: list[tuple[str, str]], workers: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every ``(doc_id, text)`` through ``extractor.extract`` on ``workers`` threads, as the pipeline does one by
+    one: the results and the per-item failures (``ItemError``), by document id (disjoint)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skillatlas.errors import ItemError
+
+    def one(text: str) -> Any:
+        try:
+            return extractor.extract(text)
+        except ItemError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(one, [text for _, text in docs]))
+    results = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if not isinstance(o, ItemError)}
+    failures = {d: o for (d, _), o in zip(docs, outcomes, strict=True) if isinstance(o, ItemError)}
+    return results, failures
