@@ -47,7 +47,9 @@ def skill_demand_daily(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     window = context.partition_time_window
     days = pd.date_range(window.start.date(), window.end.date(), inclusive="left").strftime("%Y-%m-%d").tolist()
     daily = daily_skill_demand(postings_skills_for_days(warehouse, days))
-    daily = daily[SKILL_DEMAND_DAILY_COLUMNS] if not daily.empty else pd.DataFrame(columns=SKILL_DEMAND_DAILY_COLUMNS)
+    # typed even when empty: the first write creates the table, and a day without postings (a daily schedule tick)
+    # must not create it with TEXT count columns
+    daily = daily[SKILL_DEMAND_DAILY_COLUMNS]
     daily["day"] = daily["day"].astype(str)
     context.add_output_metadata({"days": len(days), "rows": len(daily), "skills": int(daily["skill_id"].nunique())})
     return daily

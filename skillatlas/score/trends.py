@@ -106,6 +106,10 @@ def rolling_trends(
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     d = daily.copy()
     d["day"] = _iso(d["day"])
+    # counts may arrive as text: a warehouse table first created from an empty, untyped frame has TEXT columns
+    for column in ("postings", "share", "total_postings"):
+        if column in d.columns:
+            d[column] = pd.to_numeric(d[column], errors="raise")
     if "total_postings" not in d.columns:
         d["total_postings"] = np.rint(d["postings"] / d["share"]).astype(np.int64)
     cal = pd.date_range(d["day"].min(), d["day"].max(), freq="D").strftime("%Y-%m-%d")

@@ -153,3 +153,16 @@ def test_taxonomy_with_its_own_flag_columns_is_accepted() -> None:
     tech = pd.DataFrame({"example": ["Hot"], "hot_technology": [True], "in_demand": [False]})
     flags = hot_technology_skill_ids(tech, taxonomy).set_index("skill_id")
     assert bool(flags.loc["onet:hot", "hot_technology"])
+
+
+def test_counts_stored_as_text_give_the_same_trends() -> None:
+    """A warehouse table created from an empty, untyped frame stores counts as TEXT; the trends must not change."""
+    daily = pd.DataFrame({
+        "day": ["2026-11-01", "2026-11-02", "2026-11-02"],
+        "skill_id": ["a", "a", "b"],
+        "label": ["A", "A", "B"],
+        "postings": [1, 3, 2],
+        "share": [0.5, 0.75, 0.5],
+    })
+    as_text = daily.astype({"postings": str, "share": str})
+    pd.testing.assert_frame_equal(rolling_trends(as_text, min_count=1), rolling_trends(daily, min_count=1))
