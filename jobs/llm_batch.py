@@ -301,8 +301,8 @@ def commit_upload_batch(
         if doc_ids:
             delete_rows(conn, DOCUMENT_SKILLS, {"batch_id": batch_id, "doc_id": doc_ids})
             delete_rows(conn, SKILLS_REVIEW_QUEUE, {"doc_id": doc_ids, "status": PENDING})
-        write_frame(conn, DOCUMENT_SKILLS, staged.drop(columns=["job_key"]) if len(staged) else
-                    pd.DataFrame(columns=SKILL_COLUMNS))
+        if len(staged):  # nothing to add (an empty, untyped frame must not create the table either)
+            write_frame(conn, DOCUMENT_SKILLS, staged.drop(columns=["job_key"]))
         if len(reviews):
             write_frame(conn, SKILLS_REVIEW_QUEUE, reviews.drop(columns=["job_key"]))
         if len(failures):

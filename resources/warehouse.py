@@ -122,15 +122,28 @@ class SqlAlchemyDbClient(DbClient[sa.Connection]):
         return table_slice.table
 
 
+_DTYPES = {"int": "int64", "float": "float64", "bool": "bool"}
+
+
+def _typed_like(frame: pd.DataFrame, schema: dg.TableSchema) -> pd.DataFrame:
+    """An empty frame with the declared numeric and boolean column types (others stay as they are)."""
+    types = {c.name: _DTYPES[c.type] for c in schema.columns if c.type in _DTYPES and c.name in frame.columns}
+    return frame.astype(types) if types else frame
+
+
 class PandasTypeHandler(DbTypeHandler[pd.DataFrame]):
     def handle_output(
         self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection: Any
     ) -> Mapping[str, Any]:
-        write_frame(connection, table_slice.table, obj)
         # lazy: the catalog is asset-facing and imports this module's neighbours
         from assets.catalog import schema_differences, table_preview
 
         declared = (context.definition_metadata or {}).get("dagster/column_schema")
+        if obj.empty and isinstance(declared, dg.TableSchema):
+            # An empty frame's columns are untyped: if this write creates the table, its counts would be TEXT
+            # for good (SQLite then stores later numbers as text). The declared schema says what they are.
+            obj = _typed_like(obj, declared)
+        write_frame(connection, table_slice.table, obj)
         if isinstance(declared, dg.TableSchema):
             # the declared schema carries descriptions and allowed values; dtypes ("object") say little
             schema = declared

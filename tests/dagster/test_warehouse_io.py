@@ -152,3 +152,23 @@ def test_range_run_labels_its_totals_as_the_range(tmp_path: Path) -> None:
     assert dict(count(io.url, table).itertuples(index=False)) == {"a": 3, "b": 3}
     single = dg.materialize([rows], partition_key="a", resources={"io_manager": io}, instance=instance)
     assert single.asset_materializations_for_node(table)[0].metadata["dagster/row_count"].value == 3
+
+
+def test_an_empty_first_output_creates_typed_columns(tmp_path: Path) -> None:
+    """The first materialisation of an asset may be empty (no failed items yet): the table it creates takes the
+    declared numeric types, not TEXT."""
+    table = f"t_{uuid.uuid4().hex[:10]}"
+    url = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    schema = dg.TableSchema(columns=[
+        dg.TableColumn("name", "text"), dg.TableColumn("attempts", "int"), dg.TableColumn("share", "float"),
+        dg.TableColumn("transient", "bool"),
+    ])
+
+    @dg.asset(name=table, metadata={"dagster/column_schema": schema})
+    def empty_first() -> pd.DataFrame:
+        return pd.DataFrame(columns=["name", "attempts", "share", "transient"])
+
+    assert dg.materialize([empty_first], resources={"io_manager": WarehouseIOManager(url=url)}).success
+    with sa.create_engine(url).connect() as conn:
+        types = {c["name"]: str(c["type"]) for c in sa.inspect(conn).get_columns(table)}
+    assert types == {"name": "TEXT", "attempts": "BIGINT", "share": "FLOAT", "transient": "BOOLEAN"}
