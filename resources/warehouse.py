@@ -122,11 +122,12 @@ class SqlAlchemyDbClient(DbClient[sa.Connection]):
         return table_slice.table
 
 
-_DTYPES = {"int": "int64", "float": "float64", "bool": "bool"}
+# ("text": an empty column derived by .map() is float64, which would create a FLOAT column for URLs)
+_DTYPES = {"int": "int64", "float": "float64", "bool": "bool", "text": "object"}
 
 
 def _typed_like(frame: pd.DataFrame, schema: dg.TableSchema) -> pd.DataFrame:
-    """An empty frame with the declared numeric and boolean column types (others stay as they are)."""
+    """An empty frame with the declared column types (columns of other declared types stay as they are)."""
     types = {c.name: _DTYPES[c.type] for c in schema.columns if c.type in _DTYPES and c.name in frame.columns}
     return frame.astype(types) if types else frame
 
