@@ -113,9 +113,6 @@ def run_pipeline(
     return ok
 
 
-_RANGES_SHOWN: set[tuple[str, str]] = set()
-
-
 def print_event(run: dg.DagsterRun, entry: dg.EventLogEntry) -> None:
     """The console view of a run: per-batch progress, each materialisation, failures and the run's end."""
     label = f"  {run.job_name:<22} {run.tags.get('dagster/partition', '')[:28]:<28}"
@@ -129,9 +126,8 @@ def print_event(run: dg.DagsterRun, entry: dg.EventLogEntry) -> None:
         meta = materialization.metadata
         asset = materialization.asset_key.to_user_string()
         if "range_partitions" in meta:
-            # one run over many partitions: each gets the same range totals, so say it once per run and asset
-            if (run.run_id, asset) not in _RANGES_SHOWN:
-                _RANGES_SHOWN.add((run.run_id, asset))
+            # one run over many partitions: each gets the same range totals, so say it once, at the range's start
+            if materialization.partition == run.tags.get("dagster/asset_partition_range_start"):
                 print(f"{label} {asset} materialised {meta['range_partitions'].value} partitions "
                       f"(range_rows {meta['range_rows'].value})", flush=True)
             return
