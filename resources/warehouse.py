@@ -229,12 +229,6 @@ class WarehouseResource(dg.ConfigurableResource):
         with self.engine.connect() as conn:
             return read_rows(conn, table, where, columns)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sa.Connection]:
-        """One transaction for several writes (e.g. a batch's rows, its ledger rows and its commit record)."""
-        with self.engine.begin() as conn:
-            yield conn
-
     def replace_rows(self, table: str, df: pd.DataFrame, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key` and insert `df`, in one transaction."""
         with self.engine.begin() as conn:

@@ -8,8 +8,7 @@ batch's extraction first with the one `archive_extraction`, so the rollback job 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -60,12 +59,6 @@ def _never_registered(batch_id: str) -> BatchInputMissing:
     )
 
 
-@contextmanager
-def _transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    with engine.begin() as conn:
-        yield conn
-
-
 # ------------------------------------------------------------------------------------------- inputs
 
 
@@ -114,8 +107,9 @@ def failures_frame(asset: str, run_id: str, failures: Sequence[ItemFailure]) -> 
 def update_ledger(conn: sa.Connection, frame: pd.DataFrame) -> None:
     """Inside the caller's transaction: replace the ledger rows of each (asset, partition, item) in `frame`
     with `frame`'s, and keep them in the history."""
-    for row in frame.itertuples(index=False):
-        delete_rows(conn, ITEM_FAILURES, {"asset": row.asset, "partition": row.partition, "item": row.item})
+    # one delete per (asset, partition), not per row: each delete reflects the table first
+    for (asset, partition), group in frame.groupby(["asset", "partition"], sort=False, dropna=False):
+        delete_rows(conn, ITEM_FAILURES, {"asset": asset, "partition": partition, "item": group["item"].tolist()})
     write_frame(conn, ITEM_FAILURES, frame)
     write_frame(conn, ITEM_FAILURE_HISTORY, frame)
 
@@ -168,7 +162,7 @@ def commit_batch(
         ],
         columns=BATCH_COMMIT_COLUMNS,
     )
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         delete_rows(conn, table, {"batch_id": result.batch_id})
         write_frame(conn, table, rows)
         delete_rows(conn, ITEM_FAILURES, {"asset": table, "partition": result.batch_id})
@@ -202,7 +196,7 @@ def archive_extraction(conn: sa.Connection, batch_ids: Sequence[str], run_id: st
 
 def archive_batches(engine: sa.Engine, batch_ids: Sequence[str], run_id: str) -> int:
     """`archive_extraction` in a transaction of its own (the document asset, before its first commit)."""
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         return archive_extraction(conn, batch_ids, run_id)
 
 
@@ -211,7 +205,7 @@ def replace_skill_rows(
 ) -> int:
     """Archive the batch's extraction, then replace the skill rows of `doc_ids` with `rows`, in one transaction.
     Returns the number of rows archived."""
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         archived = archive_extraction(conn, [batch_id], run_id)
         delete_rows(conn, DOCUMENT_SKILLS, {"batch_id": batch_id, "doc_id": list(doc_ids)})
         write_frame(conn, DOCUMENT_SKILLS, rows)
@@ -222,7 +216,7 @@ def restore_extraction(engine: sa.Engine, batch_id: str, restore: pd.DataFrame, 
     """Replace the batch's skill rows with `restore` (rows of an archive), archiving the current rows under
     `run_id` first, in one transaction (so a rollback can itself be rolled back).
     Returns (rows before, rows archived)."""
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         current = read_rows(conn, DOCUMENT_SKILLS, {"batch_id": batch_id})
         archived = archive_extraction(conn, [batch_id], run_id)
         delete_rows(conn, DOCUMENT_SKILLS, {"batch_id": batch_id})
@@ -242,7 +236,7 @@ def recover_item(
 ) -> None:
     """A failed item that now succeeds: its text row (when it was re-parsed) and skill rows replace the old
     ones, and its open ledger rows close, in one transaction."""
-    with _transaction(engine) as conn:
+    with engine.begin() as conn:
         if text_row is not None:
             delete_rows(conn, DOCUMENT_TEXT, {"doc_id": doc_id})
             write_frame(conn, DOCUMENT_TEXT, pd.DataFrame([dict(text_row)], columns=TEXT_COLUMNS))
