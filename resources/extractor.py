@@ -96,9 +96,6 @@ class ExtractorResource(dg.ConfigurableResource):
     def llm_config(self) -> LLMConfig:
         return llm_config(self.settings(), self.prompt_template)
 
-    def review_zone(self) -> tuple[float, float] | None:
-        return self.settings().llm_review_zone
-
     def candidates(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None) -> OfflineCandidates:
         """The offline candidate retriever that also feeds the synchronous LLM path."""
         return OfflineCandidates(self.offline(taxonomy, vectors), taxonomy,

@@ -13,11 +13,6 @@ from pathlib import Path
 from skillatlas import settings as skillatlas_settings
 from skillatlas.ingest.inbox import DEFAULT_QUIET_SECONDS
 
-ENVIRONMENTS = ("embedded", "production")
-EXTRACTOR_MODES = ("offline", "openai", "cascade")
-LLM_MODES = ("sync", "batch")
-DEFAULT_MAX_FILE_BYTES = skillatlas_settings.Settings.model_fields["max_file_bytes"].default
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -48,12 +43,3 @@ def load_settings() -> Settings:
         **{name: getattr(s, name) for name in _AS_IS},
     )
 
-
-def llm_mode() -> str:
-    """SKILLATLAS_LLM_MODE: sync (default) or batch (OpenAI Batch API for backfills and re-extraction)."""
-    return skillatlas_settings.load_settings().llm_mode
-
-
-def review_zone() -> tuple[float, float] | None:
-    """SKILLATLAS_LLM_REVIEW_ZONE=low,high: LLM confidences in [low, high) go to the review queue."""
-    return skillatlas_settings.load_settings().llm_review_zone

@@ -21,7 +21,6 @@ Queries are split deterministically into a tune half and a held-out half by a ha
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skillatlas.evaluation.extraction import split_part
 from skillatlas.score.alignment import TierPolicy, alignment_scores, entity_centroids
 
 __all__ = ["AlignmentMetrics", "evaluate_alignment", "read_related_occupations",
@@ -37,9 +37,8 @@ __all__ = ["AlignmentMetrics", "evaluate_alignment", "read_related_occupations",
 
 
 def soc_part(soc: str) -> str:
-    """``"tune"`` or ``"heldout"``, fixed by a hash of the SOC code."""
-    h = hashlib.blake2b(soc.encode(), digest_size=8).digest()
-    return ("tune", "heldout")[int.from_bytes(h, "big") % 2]
+    """``"tune"`` or ``"heldout"``, fixed by a hash of the SOC code (the same split as the sentence sets)."""
+    return split_part(soc)
 
 
 def task_documents(tasks: pd.DataFrame, socs: Iterable[str] | None = None) -> dict[str, str]:
