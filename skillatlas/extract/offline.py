@@ -24,7 +24,7 @@ import os
 import re
 import tempfile
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -562,8 +562,17 @@ class OfflineExtractor:
             bases.append(base)
             columns.append(np.arange(len(base)) if floor is None else
                            np.nonzero(base >= floor - SPAN_COS_BOUND)[0])
+        vectors = self.vectors
+        blocks: dict[int, np.ndarray] = {}
+
+        def block(k: int) -> np.ndarray:
+            """Vectors of sentence k's still-reachable skills, copied once per sentence (not once per span)."""
+            if k not in blocks:
+                blocks[k] = vectors if floor is None else vectors[columns[k]]
+            return blocks[k]
+
         if later:
-            self._prefilter_spans(emb, later, ranges, columns, penalty)
+            self._prefilter_spans(emb, later, ranges, block, penalty)
         out = []
         for k, (a, b) in enumerate(ranges):
             sent, base, cols = sent_all[k], bases[k], columns[k]
@@ -572,8 +581,7 @@ class OfflineExtractor:
                 out.append(_SegmentScores(base + sent, sent, sent[None, :], np.arange(len(sent)), offsets[a:b],
                                           False))
                 continue
-            vecs = self.vectors if floor is None else self.vectors[cols]
-            span = emb[a + 1:b] @ vecs.T - penalty[a + 1:b, None]
+            span = emb[a + 1:b] @ block(k).T - penalty[a + 1:b, None]
             score = base.copy()
             if len(cols):
                 score[cols] += span.max(axis=0)
@@ -581,7 +589,7 @@ class OfflineExtractor:
         return out
 
     def _prefilter_spans(self, emb: np.ndarray, later: dict[str, list[int]], ranges: Sequence[tuple[int, int]],
-                         columns: Sequence[np.ndarray], penalty: np.ndarray) -> None:
+                         block: Callable[[int], np.ndarray], penalty: np.ndarray) -> None:
         """Spans missing from the span table: a two-token span whose words are both in the table is embedded
         only if the normalised sum of their vectors has a cosine of at least ``span_prefilter_min_cos`` with
         one of its sentence's still-reachable skills; the others are dropped (``penalty`` = ``_DROPPED``)."""
@@ -597,8 +605,8 @@ class OfflineExtractor:
                 continue
             keep = False
             for i in ix:
-                cols = columns[seg[i]]
-                if len(cols) and float((self.vectors[cols] @ approx).max()) >= self.span_prefilter_min_cos:
+                reachable = block(int(seg[i]))
+                if len(reachable) and float((reachable @ approx).max()) >= self.span_prefilter_min_cos:
                     keep = True
                     break
             if keep:

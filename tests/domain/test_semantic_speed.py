@@ -141,13 +141,14 @@ def test_prefilter_drops_only_two_token_spans_far_from_reachable_skills(semantic
     none = np.array([], dtype=np.int64)
     emb = np.zeros((3, 384), dtype=np.float32)
     penalty = np.zeros(3, dtype=np.float32)
-    semantic._prefilter_spans(emb, later, [(0, 3)], [none], penalty)  # no reachable skill
+    # the prefilter gets each sentence's reachable-skill vectors
+    semantic._prefilter_spans(emb, later, [(0, 3)], lambda k: semantic.vectors[none], penalty)  # no reachable skill
     assert penalty[1] == _DROPPED and not emb[1].any()
     assert penalty[2] == 0.0 and abs(float(np.linalg.norm(emb[2])) - 1.0) < 1e-4
     emb = np.zeros((3, 384), dtype=np.float32)
     penalty = np.zeros(3, dtype=np.float32)
     assert semantic.vectors is not None
     everything = np.arange(len(semantic.vectors))
-    semantic._prefilter_spans(emb, later, [(0, 3)], [everything], penalty)  # close to some skill: embedded
+    semantic._prefilter_spans(emb, later, [(0, 3)], lambda k: semantic.vectors[everything], penalty)  # close to a skill
     assert penalty[1] == 0.0
     assert np.allclose(emb[1], get_embedder().encode([texts[1]])[0], atol=1e-5)
