@@ -130,10 +130,7 @@ def document_skills(
     same text is skipped (see `assets.batch_runs`)."""
     keys = checked_keys(context.partition_keys)
     taxonomy = decode_taxonomy(skill_taxonomy)
-    vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    if vectors is None and extractor.semantic:
-        context.log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
-    engine = extractor.build(taxonomy, vectors)
+    engine = extractor.build_logged(taxonomy, load_taxonomy_vectors(artifacts, taxonomy), context.log)
     version = engine.version
     # before anything of this run is committed: the rollback job restores these rows
     archive_batches(warehouse.engine, keys, context.run.run_id)

@@ -25,16 +25,15 @@ from pydantic import Field
 
 from assets.documents import STEP_RETRY
 from assets.llm_review import PENDING, review_frame
-from assets.reference import decode_taxonomy, load_taxonomy_vectors
 from jobs.operator import OPERATOR_TAGS, check_selection, config_error, document_skills_of, selected_text
 from resources.artifacts import ArtifactStore
 from resources.extractor import ExtractorResource
 from resources.warehouse import WarehouseResource, delete_rows, dumps, read_rows, utc_now_iso, write_frame
+from skillatlas.extract.base import Extractor
 from skillatlas.extract.llm.batch import TERMINAL_STATUSES, BatchClient, BatchRequest, build_requests, collect_results
 from skillatlas.extract.llm.cascade import CascadeExtractor
 from skillatlas.extract.llm.grounding import OutcomeJournal
 from skillatlas.extract.llm.report import DocRef, outcome_report
-from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.ingest.batches import ItemFailure, skill_rows
 from skillatlas.store.batches import archive_extraction, failures_frame, update_ledger
 from skillatlas.store.tables import (
@@ -47,7 +46,6 @@ from skillatlas.store.tables import (
     LLM_BATCH_STAGED_REVIEWS,
     LLM_BATCH_STAGED_SKILLS,
     SKILL_COLUMNS,
-    SKILL_TAXONOMY,
     SKILLS_REVIEW_QUEUE,
 )
 
@@ -101,7 +99,7 @@ class BatchSelection(dg.Config):
     force: bool = Field(default=False, description="Also documents already extracted by the current version")
 
 
-def batch_version(extractor: ExtractorResource, offline: OfflineExtractor) -> str:
+def batch_version(extractor: ExtractorResource, offline: Extractor) -> str:
     """Model, prompt (template hash) and the offline extractor (taxonomy): like the synchronous versions."""
     return f"{VERSION_PREFIX}:{extractor.openai_model}:prompt-{extractor.llm_config().prompt_hash}+{offline.version}"
 
@@ -116,13 +114,9 @@ def prepare_job(
     if extractor.mode not in ("openai", "cascade"):
         raise config_error(f"Batch API mode needs extractor mode openai or cascade, not {extractor.mode!r}")
     batch_ids = check_selection(selection.kinds, selection.limit, selection.batch_ids)
-    stored = warehouse.read_table(SKILL_TAXONOMY)
-    if stored.empty:
-        raise config_error("warehouse table 'skill_taxonomy' is missing or empty: run reference_job first")
-    taxonomy = decode_taxonomy(stored)
-    vectors = load_taxonomy_vectors(artifacts, taxonomy)
-    offline = extractor.offline(taxonomy, vectors)
+    taxonomy, vectors = extractor.stored_taxonomy(warehouse, artifacts)
     candidates = extractor.candidates(taxonomy, vectors)
+    offline = candidates.offline
     config = extractor.llm_config()
     version = batch_version(extractor, offline)
     text = selected_text(warehouse, batch_ids, selection.kinds)

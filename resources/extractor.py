@@ -22,6 +22,7 @@ from skillatlas.extract.llm.cascade import OfflineCandidates
 from skillatlas.extract.llm.config import LLMConfig
 from skillatlas.extract.offline import OfflineExtractor
 from skillatlas.settings import Settings, SettingsError, load_settings
+from skillatlas.store.tables import SKILL_TAXONOMY
 
 _FIELDS = Settings.model_fields
 
@@ -120,19 +121,26 @@ class ExtractorResource(dg.ConfigurableResource):
         return build_domain_extractor(settings, taxonomy, vectors=vectors, api_key=self.openai_api_key,
                                       base_url=self.openai_base_url, prompt_template=self.prompt_template)
 
-    def engine_and_version(self, warehouse: Any, artifacts: Any, log: Any) -> tuple[Extractor, str]:
-        """The extractor over the taxonomy stored in the warehouse (operator jobs), and its version."""
+    def stored_taxonomy(self, warehouse: Any, artifacts: Any) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """The taxonomy stored in the warehouse and its vectors (None when missing or stale)."""
         from assets.reference import decode_taxonomy, load_taxonomy_vectors
 
-        stored = warehouse.read_table("skill_taxonomy")
+        stored = warehouse.read_table(SKILL_TAXONOMY)
         if stored.empty:
             raise dg.Failure(
-                description="warehouse table 'skill_taxonomy' is missing or empty: run reference_job first",
+                description=f"warehouse table '{SKILL_TAXONOMY}' is missing or empty: run reference_job first",
                 allow_retries=False,
             )
         taxonomy = decode_taxonomy(stored)
-        vectors = load_taxonomy_vectors(artifacts, taxonomy)
+        return taxonomy, load_taxonomy_vectors(artifacts, taxonomy)
+
+    def build_logged(self, taxonomy: pd.DataFrame, vectors: np.ndarray | None, log: Any) -> Extractor:
+        """`build`, saying in the run's log when semantic matching is off for want of current vectors."""
         if vectors is None and self.semantic:
             log.warning("taxonomy_vectors missing or stale: extracting with phrase matching only")
-        engine = self.build(taxonomy, vectors)
+        return self.build(taxonomy, vectors)
+
+    def engine_and_version(self, warehouse: Any, artifacts: Any, log: Any) -> tuple[Extractor, str]:
+        """The extractor over the taxonomy stored in the warehouse (operator jobs), and its version."""
+        engine = self.build_logged(*self.stored_taxonomy(warehouse, artifacts), log)
         return engine, engine.version
