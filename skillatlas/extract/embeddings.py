@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["DIM", "MAX_SEQ_LENGTH", "MiniLMEmbedder", "default_threads", "get_embedder", "model_version"]
+__all__ = ["DIM", "MAX_SEQ_LENGTH", "MiniLMEmbedder", "TokenStates", "default_threads", "get_embedder", "model_version"]
 
 DIM = 384
 MAX_SEQ_LENGTH = 256
@@ -42,6 +43,14 @@ def default_threads() -> int:
     except AttributeError:  # pragma: no cover - non-Linux
         n = os.cpu_count() or 1
     return max(1, min(n, 8))
+
+
+class TokenStates(NamedTuple):
+    """One text's last hidden states (tokens x 384, [CLS]/[SEP] included) and each token's character
+    offsets in the text (special tokens: (0, 0))."""
+
+    hidden: np.ndarray
+    offsets: list[tuple[int, int]]
 
 
 class MiniLMEmbedder:
@@ -78,7 +87,8 @@ class MiniLMEmbedder:
         """Token ids per text (with [CLS]/[SEP], truncated to 256)."""
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
+    def _hidden(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Last hidden states (n, width, 384) of a padded batch, and its attention mask (n, width)."""
         n = len(ids)
         width = max(len(x) for x in ids)
         input_ids = np.zeros((n, width), dtype=np.int64)
@@ -90,11 +100,41 @@ class MiniLMEmbedder:
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         hidden = np.asarray(self._session.run(None, feeds)[0])  # (n, seq, 384)
+        return hidden, mask
+
+    @staticmethod
+    def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean pooling weighted by the attention mask, then L2 normalisation (sentence-transformers')."""
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
+
+    def _run(self, ids: list[list[int]]) -> np.ndarray:
+        return self._pool(*self._hidden(ids))
+
+    def encode_with_states(self, texts: Sequence[str], batch_size: int = 64
+                           ) -> tuple[np.ndarray, list[TokenStates]]:
+        """Like :meth:`encode`, plus each text's token states from the same forward pass (no extra cost):
+        what a token classifier such as :class:`skillatlas.extract.span_tagger.SpanTagger` reads."""
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        states: list[TokenStates] = [TokenStates(np.zeros((0, DIM), np.float32), [])] * len(texts)
+        if not texts:
+            return out, states
+        encs = self._tokenizer.encode_batch(texts)
+        ids = [e.ids for e in encs]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            hidden, mask = self._hidden([ids[i] for i in idx])
+            out[idx] = self._pool(hidden, mask)
+            for row, i in enumerate(idx):
+                n = len(ids[i])
+                states[i] = TokenStates(hidden[row, :n].astype(np.float32),
+                                        [(int(a), int(z)) for a, z in encs[i].offsets])
+        return out, states
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """float32 array (len(texts), 384), rows L2-normalised, in input order."""

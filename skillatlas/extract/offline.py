@@ -18,6 +18,7 @@ version): :func:`load_taxonomy_vectors` reuses every row whose hash matches and 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import os
@@ -43,6 +44,7 @@ from skillatlas.extract.phrase_match import (
     tokenize,
 )
 from skillatlas.extract.span_table import SpanVectorTable, default_span_table_path
+from skillatlas.extract.span_tagger import SpanTagger, TaggedSpan, default_span_tagger_path
 from skillatlas.extract.structure import TemplateMask, template_regions
 from skillatlas.extract.text import split_sentences as split_text_sentences
 from skillatlas.reference.taxonomy import _strip_parens, common_words
@@ -95,6 +97,19 @@ COMPOSE_TWO_TOKEN_SPANS = False
 # (-1.0 = off); fitted on SkillSpan train, see docs/notes/issue12-speed-and-peer.md
 SPAN_PREFILTER_MIN_COS = 0.4
 _DROPPED = 1e3  # penalty marking a span the prefilter dropped
+# With the learned span detector (skillatlas.extract.span_tagger), only the spans it finds are linked to skills:
+# each detected span and its 1..max_span_tokens sub-windows are embedded, and a skill's score is the usual
+# ``sentence cos + best unit cos + phrase bonus`` plus this bonus times the span's probability (the detector
+# already says "a skill is written here"). Fitted with the threshold on the held-out fifth of SkillSpan train.
+TAGGED_SPAN_BONUS = 1.0
+# their scores (bonus included) reach well above the midpoint, so their confidence uses a wider logistic:
+# 0.5 stays at the same score, and confidences spread over the linked spans instead of all reading ~1.0
+LINK_CALIB_SCALE = 0.25
+# phrase hits outside every detected span: "all" kept, "multiword" only hits of two or more tokens, "none"
+PHRASE_OUTSIDE_SPANS = "multiword"
+# ... and a detected span is linked to a skill only if one of its units has at least this cosine with it (the
+# bonus says "a skill is written here", not which one: "stacks" must not become "stack goods")
+LINK_MIN_COS = 0.5
 
 
 @dataclass(frozen=True)
@@ -311,7 +326,8 @@ class OfflineExtractor:
                  canonical: bool = True, max_span_tokens: int = MAX_SPAN_TOKENS, use_structure: bool = True,
                  skills_per_evidence: int = SKILLS_PER_EVIDENCE,
                  single_word_min_confidence: float = SINGLE_WORD_MIN_CONFIDENCE,
-                 span_table: SpanVectorTable | None | bool = True) -> None:
+                 span_table: SpanVectorTable | None | bool = True,
+                 span_tagger: SpanTagger | None | bool = True) -> None:
         if not 1 <= max_span_tokens <= MAX_SPAN_TOKENS:
             raise ValueError(f"max_span_tokens must be between 1 and {MAX_SPAN_TOKENS}, got {max_span_tokens}")
         # Shorter candidate windows mean fewer texts to embed per sentence (speed vs. recall of long skills).
@@ -378,6 +394,17 @@ class OfflineExtractor:
                                                    embedder.normalise)
         elif isinstance(span_table, SpanVectorTable):
             self.span_table = span_table
+        # the learned span detector (True: the shipped one, if it fits the model); None = every candidate window
+        self.span_tagger: SpanTagger | None = None
+        if embedder is not None and span_tagger is True:
+            self.span_tagger = SpanTagger.load(default_span_tagger_path(), embedder.model_version)
+        elif isinstance(span_tagger, SpanTagger):
+            self.span_tagger = span_tagger
+        self.tagged_span_bonus = TAGGED_SPAN_BONUS
+        self.phrase_outside_spans = PHRASE_OUTSIDE_SPANS
+        self.link_min_cos = LINK_MIN_COS
+        if self.span_tagger is not None:
+            self.version += f":tagger-{self.span_tagger.fingerprint}"
         self.compose_two_token_spans = COMPOSE_TWO_TOKEN_SPANS
         self.span_prefilter_min_cos = SPAN_PREFILTER_MIN_COS
         self._label_alias: dict[tuple[str, str], bool] = {}  # (skill id, alias) -> alias is the label
@@ -678,7 +705,10 @@ class OfflineExtractor:
             cur = occ.get((m.skill_id, m.start, m.end))
             if cur is None or m.confidence > cur.confidence:
                 occ[(m.skill_id, m.start, m.end)] = m
-        if self.embedder is not None and self.vectors is not None:
+        if self.embedder is not None and self.vectors is not None and self.span_tagger is not None:
+            sentences = self._content_segments(text, split_sentences(text) or [(0, len(text))], mask)
+            self._tagged_occurrences(text, sentences, phrase, occ)
+        elif self.embedder is not None and self.vectors is not None:
             sentences = self._content_segments(text, split_sentences(text) or [(0, len(text))], mask)
             phrase_in: dict[tuple[int, str], SkillMention] = {}
             for k, (s, e) in enumerate(sentences):
@@ -711,6 +741,106 @@ class OfflineExtractor:
                     if cur is None or c > cur.confidence:
                         occ[(sid, a, b)] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
         return self._prune([m for m in occ.values() if m.confidence >= self.min_confidence])
+
+    def detect_spans(self, text: str, segments: Sequence[tuple[int, int]]
+                     ) -> tuple[np.ndarray, list[list[TaggedSpan]]]:
+        """Sentence vectors of ``segments`` and the skill spans the detector finds in each (one forward pass)."""
+        assert self.embedder is not None and self.span_tagger is not None
+        vecs, states = self.embedder.encode_with_states([text[s:e] for s, e in segments])
+        spans = [[t for t in (self._trim(text, t) for t in self.span_tagger.spans(text[s:e], st.hidden, st.offsets,
+                                                                                  base=s)) if t is not None]
+                 for (s, e), st in zip(segments, states, strict=True)]
+        return vecs, spans
+
+    @staticmethod
+    def _trim(text: str, span: TaggedSpan) -> TaggedSpan | None:
+        """A detected span without leading/trailing stop words and punctuation ("REST and" -> "REST",
+        "with custom UI" -> "custom UI"); ``None`` when nothing is left."""
+        toks = tokenize(text[span.start:span.end])
+        words = [text[span.start + a:span.start + b].casefold() for a, b in toks]
+        i, j = 0, len(toks)
+        while i < j and words[i] in STOP_WORDS:
+            i += 1
+        while j > i and words[j - 1] in STOP_WORDS:
+            j -= 1
+        if i == j:
+            return None
+        a, b = span.start + toks[i][0], span.start + toks[j - 1][1]
+        return span if (a, b) == (span.start, span.end) else TaggedSpan(a, b, span.probability)
+
+    def _tagged_occurrences(self, text: str, segments: Sequence[tuple[int, int]], phrase: list[SkillMention],
+                            occ: dict[tuple[str, int, int], SkillMention]) -> None:
+        """Skills of the spans the learned detector finds (see ``TAGGED_SPAN_BONUS``), added to ``occ``.
+
+        Phrase hits inside a detected span stay (their skill's similarity may raise their confidence); those
+        outside follow ``phrase_outside_spans``. Each detected span is linked to its best skills: units = the
+        span and its candidate sub-windows; score = sentence cos + best unit cos + phrase bonus + the bonus.
+        """
+        assert self.embedder is not None and self.vectors is not None
+        if not segments:
+            return
+        sent_vecs, detected = self.detect_spans(text, segments)
+        all_spans = sorted((t.start, t.end) for spans in detected for t in spans)
+
+        def inside_any(a: int, b: int) -> bool:
+            k = bisect.bisect_left(all_spans, (b, b))
+            return any(x < b and a < y for x, y in all_spans[max(0, k - 8):k])
+
+        for key, m in list(occ.items()):
+            if inside_any(m.start, m.end):
+                continue
+            if self.phrase_outside_spans == "none" or (
+                    self.phrase_outside_spans == "multiword" and len(tokenize(m.evidence)) < 2):
+                del occ[key]
+        # units: each detected span, then its sub-windows
+        accepted = frozenset((m.start, m.end) for m in phrase)
+        restricted = self.matcher.restricted_words
+        texts: list[str] = []
+        penalty: list[float] = []
+        owners: list[tuple[int, TaggedSpan, int, int]] = []  # segment, span, first unit, end unit
+        for k, spans in enumerate(detected):
+            for t in spans:
+                first = len(texts)
+                windows = [(t.start, t.end)] + [w for w in candidate_spans(text, t.start, t.end,
+                                                                           max_tokens=self.max_span_tokens)
+                                                 if w != (t.start, t.end)]
+                for a, b in windows:
+                    texts.append(text[a:b])
+                    weak = normalise_phrase(text[a:b]) in restricted and (a, b) not in accepted
+                    penalty.append(AMBIGUOUS_SPAN_PENALTY if weak else 0.0)
+                owners.append((k, t, first, len(texts)))
+        if not texts:
+            return
+        unit_vecs = self._encode_units(texts)
+        pen = np.asarray(penalty, dtype=np.float32)
+        sent_all = sent_vecs @ self.vectors.T
+        floor = None if not 0.0 < self.min_confidence < 1.0 else \
+            CALIB_MID + LINK_CALIB_SCALE * float(np.log(self.min_confidence / (1.0 - self.min_confidence)))
+        for k, t, a, b in owners:
+            base = sent_all[k] - self._row_penalty + self.tagged_span_bonus * t.probability
+            for m in phrase:
+                if t.start <= m.start and m.end <= t.end:
+                    j = self._vec_pos.get(m.skill_id)
+                    if j is not None:
+                        base[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
+            cols = np.arange(len(base)) if floor is None else np.nonzero(base >= floor - SPAN_COS_BOUND)[0]
+            if not len(cols):
+                continue
+            unit = (unit_vecs[a:b] @ self.vectors[cols].T - pen[a:b, None]).max(axis=0)
+            conf = 1.0 / (1.0 + np.exp(-(base[cols] + unit - CALIB_MID) / LINK_CALIB_SCALE))
+            for i in np.nonzero((conf >= self.min_confidence) & (unit >= self.link_min_cos))[0]:
+                sid = self._vec_ids[int(cols[i])]
+                c = float(conf[i])
+                hits = [m for m in phrase if m.skill_id == sid and t.start <= m.start and m.end <= t.end]
+                if hits:  # the phrase hit is the evidence; similarity only raises its confidence
+                    ph = max(hits, key=lambda m: m.confidence)
+                    if c > ph.confidence:
+                        occ[(sid, ph.start, ph.end)] = dataclasses.replace(ph, confidence=c)
+                    continue
+                cur = occ.get((sid, t.start, t.end))
+                if cur is None or c > cur.confidence:
+                    occ[(sid, t.start, t.end)] = SkillMention(sid, self._labels[sid], c, "semantic", t.start,
+                                                              t.end, text[t.start:t.end])
 
     @staticmethod
     def group_occurrences(kept: Sequence[SkillMention]) -> list[SkillMention]:
