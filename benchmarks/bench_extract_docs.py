@@ -59,6 +59,10 @@ class _Counting:
         self.texts += len(texts)
         return self.inner.encode(texts, batch_size=batch_size)
 
+    def encode_with_states(self, texts: Any, batch_size: int = 64) -> Any:
+        self.texts += len(texts)
+        return self.inner.encode_with_states(texts, batch_size=batch_size)
+
     def normalise(self, text: str) -> str:
         return str(self.inner.normalise(text))
 
@@ -67,7 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--passes", type=int, default=2)
-    ap.add_argument("--before-rev", default="e7a024d")
+    ap.add_argument("--before-rev", default="01b6469")
     ap.add_argument("--pre-issue12", action="store_true")
     ap.add_argument("--lru", action="store_true", help="keep the in-process span LRU cache on")
     args = ap.parse_args()
@@ -88,7 +92,8 @@ def main() -> None:
         "after": OfflineExtractor(taxonomy, counters["after"], vectors, max_span_tokens=2)}
     if args.pre_issue12:
         variants["pre_issue12"] = OfflineExtractor(taxonomy, counters["pre_issue12"], vectors, max_span_tokens=2,
-                                                   use_structure=False, skills_per_evidence=0, span_table=False)
+                                                   use_structure=False, skills_per_evidence=0, span_table=False,
+                                                   span_tagger=False)
     for ex in variants.values():
         ex.unit_cache_size = 10**6 if args.lru else 0
     sentences = [d[s:e] for d in docs for s, e in split_sentences(d)]
