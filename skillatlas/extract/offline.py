@@ -747,10 +747,8 @@ class OfflineExtractor:
         """Sentence vectors of ``segments`` and the skill spans the detector finds in each (one forward pass)."""
         assert self.embedder is not None and self.span_tagger is not None
         vecs, states = self.embedder.encode_with_states([text[s:e] for s, e in segments])
-        spans = [[t for t in (self._trim(text, t) for t in self.span_tagger.spans(text[s:e], st.hidden, st.offsets,
-                                                                                  base=s)) if t is not None]
-                 for (s, e), st in zip(segments, states, strict=True)]
-        return vecs, spans
+        found = self.span_tagger.spans_many([text[s:e] for s, e in segments], states, [s for s, _ in segments])
+        return vecs, [[t for t in (self._trim(text, t) for t in spans) if t is not None] for spans in found]
 
     @staticmethod
     def _trim(text: str, span: TaggedSpan) -> TaggedSpan | None:
@@ -811,24 +809,26 @@ class OfflineExtractor:
                 owners.append((k, t, first, len(texts)))
         if not texts:
             return
-        unit_vecs = self._encode_units(texts)
         pen = np.asarray(penalty, dtype=np.float32)
-        sent_all = sent_vecs @ self.vectors.T
-        floor = None if not 0.0 < self.min_confidence < 1.0 else \
-            CALIB_MID + LINK_CALIB_SCALE * float(np.log(self.min_confidence / (1.0 - self.min_confidence)))
-        for k, t, a, b in owners:
-            base = sent_all[k] - self._row_penalty + self.tagged_span_bonus * t.probability
+        # every unit against every skill in one product (a few hundred units per document); a span can only
+        # be linked to a skill one of its units reaches ``link_min_cos`` with, so only those are scored
+        unit_sims = self._encode_units(texts) @ self.vectors.T - pen[:, None]
+        rows, reach = np.nonzero(unit_sims >= self.link_min_cos)  # row-major: grouped by unit
+        bounds = np.searchsorted(rows, [a for _, _, a, _ in owners] + [len(texts)])
+        for n, (k, t, a, b) in enumerate(owners):
+            cols = np.unique(reach[bounds[n]:bounds[n + 1]])
+            if not len(cols):
+                continue
+            score = sent_vecs[k] @ self.vectors[cols].T - self._row_penalty[cols] + \
+                self.tagged_span_bonus * t.probability + unit_sims[a:b, cols].max(axis=0)
             for m in phrase:
                 if t.start <= m.start and m.end <= t.end:
                     j = self._vec_pos.get(m.skill_id)
-                    if j is not None:
-                        base[j] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
-            cols = np.arange(len(base)) if floor is None else np.nonzero(base >= floor - SPAN_COS_BOUND)[0]
-            if not len(cols):
-                continue
-            unit = (unit_vecs[a:b] @ self.vectors[cols].T - pen[a:b, None]).max(axis=0)
-            conf = 1.0 / (1.0 + np.exp(-(base[cols] + unit - CALIB_MID) / LINK_CALIB_SCALE))
-            for i in np.nonzero((conf >= self.min_confidence) & (unit >= self.link_min_cos))[0]:
+                    at = int(np.searchsorted(cols, j)) if j is not None else len(cols)
+                    if at < len(cols) and cols[at] == j:
+                        score[at] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
+            conf = 1.0 / (1.0 + np.exp(-(score - CALIB_MID) / LINK_CALIB_SCALE))
+            for i in np.nonzero(conf >= self.min_confidence)[0]:
                 sid = self._vec_ids[int(cols[i])]
                 c = float(conf[i])
                 hits = [m for m in phrase if m.skill_id == sid and t.start <= m.start and m.end <= t.end]

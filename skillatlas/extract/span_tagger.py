@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skillatlas.extract.embeddings import TokenStates
+
 __all__ = ["SpanTagger", "TaggedSpan", "default_span_tagger_path", "piece_labels", "train_tagger"]
 
 # the default in-span probability a piece needs; scripts/train_span_tagger.py fits it on held-out train
@@ -93,20 +95,34 @@ class SpanTagger:
 
     def probabilities(self, hidden: np.ndarray) -> np.ndarray:
         """(pieces, 3) probabilities of O, B, I."""
-        x = piece_features(hidden, self.context)
+        return self.probabilities_of(piece_features(hidden, self.context))
+
+    def probabilities_of(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities of O, B, I from :func:`piece_features` rows."""
         z = np.maximum(x @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2
         z -= z.max(axis=1, keepdims=True)
         p: np.ndarray = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         return p
 
+    def spans_many(self, texts: Sequence[str], states: Sequence[TokenStates], bases: Sequence[int]
+                   ) -> list[list[TaggedSpan]]:
+        """:meth:`spans` of several texts, their pieces classified in one batch (one pair of products)."""
+        sizes = [len(st.offsets) for st in states]
+        if not sum(sizes):
+            return [[] for _ in texts]
+        probs = self.probabilities_of(np.vstack([piece_features(st.hidden, self.context) for st in states]))
+        cuts = np.cumsum([0, *sizes])
+        return [self.spans(text, st.hidden, st.offsets, base=base, probabilities=probs[cuts[i]:cuts[i + 1]])
+                for i, (text, st, base) in enumerate(zip(texts, states, bases, strict=True))]
+
     def spans(self, text: str, hidden: np.ndarray, offsets: Sequence[tuple[int, int]], *, base: int = 0,
-              threshold: float | None = None) -> list[TaggedSpan]:
+              threshold: float | None = None, probabilities: np.ndarray | None = None) -> list[TaggedSpan]:
         """Spans of ``text`` (offsets + ``base``): runs of pieces at or above the threshold, whole words."""
         if len(offsets) == 0:
             return []
         tau = self.threshold if threshold is None else threshold
-        p = self.probabilities(hidden)
+        p = self.probabilities(hidden) if probabilities is None else probabilities
         inside = p[:, 1] + p[:, 2]
         out: list[TaggedSpan] = []
         run: list[int] = []
