@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--bonuses", default="0,0.1,0.2,0.3")
     ap.add_argument("--phrase", default="all,multiword,none")
     ap.add_argument("--min-cos", default="0")
+    ap.add_argument("--contextual", action="store_true")
     args = ap.parse_args()
 
     from skillatlas.evaluation.spans import evaluate_postings, is_train_holdout, read_skillspan
@@ -47,6 +48,7 @@ def main() -> None:
     ex = OfflineExtractor(taxonomy, embedder, load_taxonomy_vectors(taxonomy, embedder, write=False),
                           max_span_tokens=2, span_tagger=tagger)
     ex.unit_cache_size = 10**7
+    ex.contextual_spans = args.contextual
     memo: dict[tuple[str, ...], object] = {}
     encode = embedder.encode_with_states
 
