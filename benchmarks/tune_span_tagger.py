@@ -2,8 +2,9 @@
 
 The detector must come from ``scripts/train_span_tagger.py --holdout --out PATH`` (trained on the other four
 fifths), so the postings scored here were not seen in training. Grid: detector threshold x
-``TAGGED_SPAN_BONUS`` x ``PHRASE_OUTSIDE_SPANS`` x ``LINK_MIN_COS``; objective = mean of skill recall, knowledge recall and on-gold
-share (best evidence), as in ``tune_extraction.py``. Prints JSON lines, then the best row.
+``TAGGED_SPAN_BONUS`` x ``PHRASE_OUTSIDE_SPANS`` x ``LINK_MIN_COS`` (``--contextual``: clauses as mean piece
+states); objective = mean of skill recall, knowledge recall and on-gold share (best evidence), as in
+``tune_extraction.py``. Prints JSON lines, then the best row.
 
     PYTHONPATH=. .venv/bin/python benchmarks/tune_span_tagger.py --tagger /tmp/tagger_holdout.npz
 """
@@ -68,8 +69,8 @@ def main() -> None:
         ex.link_min_cos = min_cos
         r = evaluate_postings(ex, postings)
         objective = (r.skill_recall + r.knowledge_recall + r.on_gold_share) / 3
-        row = {"postings": len(postings), "threshold": tau, "bonus": bonus, "phrase_outside": phrase, "min_cos": min_cos,
-               "objective": round(objective, 4), **r.as_dict()}
+        row = {"postings": len(postings), "threshold": tau, "bonus": bonus, "phrase_outside": phrase,
+               "min_cos": min_cos, "objective": round(objective, 4), **r.as_dict()}
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(json.dumps({"best": max(rows, key=lambda r: r["objective"])}))

@@ -76,10 +76,16 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
-    from skillatlas.evaluation.spans import is_train_holdout as is_held_out, read_skillspan
+    from skillatlas.evaluation.spans import is_train_holdout as is_held_out
+    from skillatlas.evaluation.spans import read_skillspan
     from skillatlas.extract.embeddings import get_embedder
-    from skillatlas.extract.span_tagger import SpanTagger, default_span_tagger_path, piece_features, \
-        piece_labels, train_tagger
+    from skillatlas.extract.span_tagger import (
+        SpanTagger,
+        default_span_tagger_path,
+        piece_features,
+        piece_labels,
+        train_tagger,
+    )
 
     embedder = get_embedder()
     postings = read_skillspan(args.train)

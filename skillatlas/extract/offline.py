@@ -835,8 +835,8 @@ class OfflineExtractor:
         else:
             unit_vecs = self._encode_units(texts)
         unit_sims = unit_vecs @ self.vectors.T - pen[:, None]
-        rows, reach = np.nonzero(unit_sims >= self.link_min_cos)  # row-major: grouped by unit
-        bounds = np.searchsorted(rows, [a for _, _, a, _ in owners] + [len(texts)])
+        hit_units, reach = np.nonzero(unit_sims >= self.link_min_cos)  # row-major: grouped by unit
+        bounds = np.searchsorted(hit_units, [a for _, _, a, _ in owners] + [len(texts)])
         for n, (k, t, a, b) in enumerate(owners):
             cols = np.unique(reach[bounds[n]:bounds[n + 1]])
             if not len(cols):
@@ -850,7 +850,7 @@ class OfflineExtractor:
                     if at < len(cols) and cols[at] == j:
                         score[at] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
             conf = 1.0 / (1.0 + np.exp(-(score - CALIB_MID) / LINK_CALIB_SCALE))
-            inside = {}
+            inside: dict[str, tuple[SkillMention, float]] = {}
             for m in phrase:
                 if t.start <= m.start and m.end <= t.end and m.confidence > inside.get(m.skill_id, (None, -1.0))[1]:
                     inside[m.skill_id] = (m, m.confidence)
