@@ -111,3 +111,29 @@ def test_shipped_detector_fits_the_installed_model_and_finds_written_skills() ->
         assert any(written in f for f in found), found
     assert all(isinstance(s, TaggedSpan) and 0 <= s.probability <= 1 for s in spans)
     assert not any(f.startswith("You") for f in found), found
+
+
+def test_extractor_links_detected_clauses_and_every_evidence_lies_in_a_detected_span() -> None:
+    from skillatlas.extract.offline import get_offline_extractor
+
+    ex = get_offline_extractor()
+    assert ex.span_tagger is not None and ":tagger-" in ex.version
+    text = ("Responsibilities\nYou will ensure compliance with safety regulations and work closely with "
+            "stakeholders.\nSalary: competitive\nLocation: Copenhagen")
+    mentions = ex.extract(text)
+    assert mentions, "nothing extracted"
+    segments = ex._content_segments(text, [(0, len(text))], ex.template_mask(text))
+    _, detected, _ = ex.detect_spans(text, segments)
+    spans = [(t.start, t.end) for found in detected for t in found]
+    for m in mentions:
+        assert m.method == "phrase" and len(m.evidence.split()) >= 2 or \
+            any(a <= m.start and m.end <= b for a, b in spans), (m.evidence, spans)
+        assert "Salary" not in m.evidence and "Location" not in m.evidence
+    evidences = " | ".join(m.evidence for m in mentions)
+    assert "safety regulations" in evidences and "stakeholders" in evidences, evidences
+    # at most skills_per_evidence skills per evidence span, best first
+    per_span: dict[tuple[int, int], int] = {}
+    for m in mentions:
+        for occ in m.occurrences:
+            per_span[occ] = per_span.get(occ, 0) + 1
+    assert max(per_span.values()) <= ex.skills_per_evidence
