@@ -89,6 +89,10 @@ def materialize_batches(
                         f"batch {key}: already committed by run {str(previous['run_id'])[:8]} for version "
                         f"{version}; skipped (run tag {FORCE_TAG}=true redoes it)"
                     )
+                    if after_commit is not None:
+                        # idempotent follow-up work (retiring older versions) that a run dying right after the
+                        # commit never did: the retry that skips the batch does it
+                        last_metadata.update(after_commit(key))
                 else:
                     result = work.process(progress_logger(context, key))
                     last_metadata = {

@@ -492,3 +492,35 @@ def test_failed_bootstrap_is_not_retried_in_a_loop(
     second = tick(instance, resources)
     assert not second.run_requests
     assert "failed" in second.skip_reason.skip_message and "launch reference_job" in second.skip_reason.skip_message
+
+
+def test_a_run_dying_between_commit_and_retirement_is_repaired_by_its_retry(
+    resources: dict, txt_inbox: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = txt_inbox / "jobs" / "edited.txt"
+    target.write_text("Payroll clerk\nPayroll processing and bookkeeping.\n")
+    ingest(instance, resources)
+    old = landed(resources).set_index("relpath").loc["jobs/edited.txt"]
+    target.write_text("Network technician\nCisco routers, network security, firewall configuration.\n")
+    request = tick(instance, resources).run_requests[0]
+
+    def die(*args: object, **kwargs: object) -> int:
+        raise ConnectionError("worker lost right after the batch committed")
+
+    monkeypatch.setattr(documents, "retire_superseded_versions", die)
+    result = dg.materialize([documents.document_text], resources=resources, instance=instance,
+                            partition_key=str(request.partition_key), raise_on_error=False)
+    assert not result.success
+    text = landed(resources)
+    assert (text["relpath"] == "jobs/edited.txt").sum() == 2  # new version committed, old one not yet retired
+    monkeypatch.undo()
+    run_batch(instance, resources, str(request.partition_key))  # the retry: batch skipped, retirement done
+    text = landed(resources)
+    assert (text["relpath"] == "jobs/edited.txt").sum() == 1
+    assert text.set_index("relpath").loc["jobs/edited.txt", "doc_id"] != old["doc_id"]
+    assert warehouse_history_ids(resources) == [old["doc_id"]]
+    assert_good_once(resources, txt_inbox)
+
+
+def warehouse_history_ids(resources: dict) -> list[str]:
+    return resources["warehouse"].read_table(SUPERSEDED_DOCUMENT_TEXT)["doc_id"].tolist()
