@@ -88,13 +88,11 @@ _WORDISH = re.compile(r"\w")
 SPAN_COS_BOUND = 1.0 + 1e-4
 # texts longer than this are never looked up in the span table (sentences; the table holds 1-2 token spans)
 SPAN_TABLE_MAX_CHARS = 64
-# a two-token span missing from the span table could be represented by the normalised sum of its words'
-# table vectors instead of a model run. Off: on SkillSpan train (first 20 postings, table built from the
-# other train postings) it cut the model's texts 2,636 -> 1,198 but cost skill recall 0.261 -> 0.239.
-COMPOSE_TWO_TOKEN_SPANS = False
-# ... but it is a good cheap *prefilter*: with a span table, a two-token span missing from it whose words are
-# both in it is embedded only if that sum's cosine with a skill its sentence can still reach is at least this
-# (-1.0 = off); fitted on SkillSpan train, see docs/notes/issue12-speed-and-peer.md
+# A two-token span missing from the span table is not *represented* by the normalised sum of its words' table
+# vectors (on SkillSpan train that cost skill recall 0.261 -> 0.239), but that sum is a good cheap *prefilter*:
+# with a span table, such a span whose words are both in it is embedded only if the sum's cosine with a skill
+# its sentence can still reach is at least this (-1.0 = off); fitted on SkillSpan train, see
+# docs/notes/issue12-speed-and-peer.md
 SPAN_PREFILTER_MIN_COS = 0.4
 _DROPPED = 1e3  # penalty marking a span the prefilter dropped
 # With the learned span detector (skillatlas.extract.span_tagger), only the spans it finds are linked to skills:
@@ -410,7 +408,6 @@ class OfflineExtractor:
         self.contextual_spans = CONTEXTUAL_CLAUSES
         if self.span_tagger is not None:
             self.version += f":tagger-{self.span_tagger.fingerprint}"
-        self.compose_two_token_spans = COMPOSE_TWO_TOKEN_SPANS
         self.span_prefilter_min_cos = SPAN_PREFILTER_MIN_COS
         self._label_alias: dict[tuple[str, str], bool] = {}  # (skill id, alias) -> alias is the label
         self.unit_cache_size = 20_000
@@ -522,8 +519,6 @@ class OfflineExtractor:
             v = self._unit_cache.get(t)
             if v is None and table is not None and len(t) <= SPAN_TABLE_MAX_CHARS:
                 v = table.get(t)
-                if v is None and self.compose_two_token_spans:
-                    v = self._composed(t, table)
                 if v is not None:
                     out[i] = v
                     continue
