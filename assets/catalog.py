@@ -140,10 +140,12 @@ SCHEMAS: dict[str, dg.TableSchema] = {
     tables.DOCUMENT_SKILLS: _schema(
         tables.SKILL_COLUMNS, BATCH, DOC, KIND, SKILL, LABEL,
         _col("confidence", "float", "Extraction confidence in [0, 1].", nullable=False),
-        _col("method", "text", "What found the skill.", ["phrase", "semantic", "llm"], nullable=False),
+        _col("method", "text", "What found the skill: a taxonomy phrase, a detected skill span linked by "
+             "similarity, or the LLM.", ["phrase", "semantic", "llm"], nullable=False),
         _col("evidence_start", "int", "Character offset where the evidence starts in document_text.text."),
         _col("evidence_end", "int", "Character offset where the evidence ends (exclusive)."),
-        _col("evidence", "text", "The evidence text (at most 500 characters)."),
+        _col("evidence", "text", "The evidence as written in the document, e.g. a clause such as 'work closely "
+             "with stakeholders' (at most 500 characters)."),
         _col("occurrences", "text", "Every occurrence of the skill in the document: a JSON list of [start, end] "
              "character offsets into document_text.text (the evidence columns hold the best one)."),
         EXTRACTOR_VERSION,
