@@ -8,7 +8,7 @@ Texts are batched by length (sorted) so padding stays small; results come back i
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -111,8 +111,12 @@ class MiniLMEmbedder:
         unit: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
-        return self._pool(*self._hidden(ids))
+    def _batches(self, ids: list[list[int]], batch_size: int) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """(input positions, hidden states, mask) per batch of texts of similar length (little padding)."""
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            yield (idx, *self._hidden([ids[i] for i in idx]))
 
     def encode_with_states(self, texts: Sequence[str], batch_size: int = 64
                            ) -> tuple[np.ndarray, list[TokenStates]]:
@@ -121,18 +125,12 @@ class MiniLMEmbedder:
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         states: list[TokenStates] = [TokenStates(np.zeros((0, DIM), np.float32), [])] * len(texts)
-        if not texts:
-            return out, states
-        encs = self._tokenizer.encode_batch(texts)
+        encs = self._tokenizer.encode_batch(texts) if texts else []
         ids = [e.ids for e in encs]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            hidden, mask = self._hidden([ids[i] for i in idx])
+        for idx, hidden, mask in self._batches(ids, batch_size):
             out[idx] = self._pool(hidden, mask)
             for row, i in enumerate(idx):
-                n = len(ids[i])
-                states[i] = TokenStates(hidden[row, :n].astype(np.float32),
+                states[i] = TokenStates(hidden[row, : len(ids[i])].astype(np.float32),
                                         [(int(a), int(z)) for a, z in encs[i].offsets])
         return out, states
 
@@ -140,13 +138,8 @@ class MiniLMEmbedder:
         """float32 array (len(texts), 384), rows L2-normalised, in input order."""
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        if not texts:
-            return out
-        ids = self.tokenize(texts)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            out[idx] = self._run([ids[i] for i in idx])
+        for idx, hidden, mask in self._batches(self.tokenize(texts) if texts else [], batch_size):
+            out[idx] = self._pool(hidden, mask)
         return out
 
 
