@@ -705,41 +705,41 @@ class OfflineExtractor:
             cur = occ.get((m.skill_id, m.start, m.end))
             if cur is None or m.confidence > cur.confidence:
                 occ[(m.skill_id, m.start, m.end)] = m
-        if self.embedder is not None and self.vectors is not None and self.span_tagger is not None:
+        if self.embedder is not None and self.vectors is not None:
             sentences = self._content_segments(text, split_sentences(text) or [(0, len(text))], mask)
-            self._tagged_occurrences(text, sentences, phrase, occ)
-        elif self.embedder is not None and self.vectors is not None:
-            sentences = self._content_segments(text, split_sentences(text) or [(0, len(text))], mask)
-            phrase_in: dict[tuple[int, str], SkillMention] = {}
-            for k, (s, e) in enumerate(sentences):
-                for m in phrase:
-                    if s <= m.start and m.end <= e:
-                        cur = phrase_in.get((k, m.skill_id))
-                        if cur is None or m.confidence > cur.confidence:
-                            phrase_in[(k, m.skill_id)] = m
-            for k, seg in enumerate(self._score_sentences(text, sentences, phrase, self.score_floor())):
-                conf = np.asarray(self.calibrate(seg.score))
-                offsets = seg.offsets
-                for j in np.nonzero(conf >= self.min_confidence)[0]:
-                    sid = self._vec_ids[j]
-                    c = float(conf[j])
-                    ph = phrase_in.get((k, sid))
-                    if ph is not None:
-                        # the phrase hit is the evidence; similarity only raises its confidence
-                        if c > ph.confidence:
-                            occ[(sid, ph.start, ph.end)] = SkillMention(sid, ph.label, c, "phrase", ph.start,
-                                                                        ph.end, ph.evidence)
-                        continue
-                    # evidence: the best-matching span, unless the whole sentence matches better
-                    a, b = offsets[0]
-                    if seg.has_spans:
-                        col = seg.span[:, int(np.searchsorted(seg.columns, j))]
-                        u = int(col.argmax())
-                        if col[u] >= seg.sentence[j]:
-                            a, b = offsets[u + 1]
-                    cur = occ.get((sid, a, b))
-                    if cur is None or c > cur.confidence:
-                        occ[(sid, a, b)] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
+            if self.span_tagger is not None:
+                self._tagged_occurrences(text, sentences, phrase, occ)
+            else:
+                phrase_in: dict[tuple[int, str], SkillMention] = {}
+                for k, (s, e) in enumerate(sentences):
+                    for m in phrase:
+                        if s <= m.start and m.end <= e:
+                            cur = phrase_in.get((k, m.skill_id))
+                            if cur is None or m.confidence > cur.confidence:
+                                phrase_in[(k, m.skill_id)] = m
+                for k, seg in enumerate(self._score_sentences(text, sentences, phrase, self.score_floor())):
+                    conf = np.asarray(self.calibrate(seg.score))
+                    offsets = seg.offsets
+                    for j in np.nonzero(conf >= self.min_confidence)[0]:
+                        sid = self._vec_ids[j]
+                        c = float(conf[j])
+                        ph = phrase_in.get((k, sid))
+                        if ph is not None:
+                            # the phrase hit is the evidence; similarity only raises its confidence
+                            if c > ph.confidence:
+                                occ[(sid, ph.start, ph.end)] = SkillMention(sid, ph.label, c, "phrase", ph.start,
+                                                                            ph.end, ph.evidence)
+                            continue
+                        # evidence: the best-matching span, unless the whole sentence matches better
+                        a, b = offsets[0]
+                        if seg.has_spans:
+                            col = seg.span[:, int(np.searchsorted(seg.columns, j))]
+                            u = int(col.argmax())
+                            if col[u] >= seg.sentence[j]:
+                                a, b = offsets[u + 1]
+                        cur = occ.get((sid, a, b))
+                        if cur is None or c > cur.confidence:
+                            occ[(sid, a, b)] = SkillMention(sid, self._labels[sid], c, "semantic", a, b, text[a:b])
         return self._prune([m for m in occ.values() if m.confidence >= self.min_confidence])
 
     def detect_spans(self, text: str, segments: Sequence[tuple[int, int]]
@@ -747,8 +747,9 @@ class OfflineExtractor:
         """Sentence vectors of ``segments``, the skill spans the detector finds in each, and the token states
         they came from (one forward pass)."""
         assert self.embedder is not None and self.span_tagger is not None
-        vecs, states = self.embedder.encode_with_states([text[s:e] for s, e in segments])
-        found = self.span_tagger.spans_many([text[s:e] for s, e in segments], states, [s for s, _ in segments])
+        pieces = [text[s:e] for s, e in segments]
+        vecs, states = self.embedder.encode_with_states(pieces)
+        found = self.span_tagger.spans_many(pieces, states, [s for s, _ in segments])
         return vecs, [[t for t in (self._trim(text, t) for t in spans) if t is not None] for spans in found], states
 
     @staticmethod
@@ -782,8 +783,9 @@ class OfflineExtractor:
         all_spans = sorted((t.start, t.end) for spans in detected for t in spans)
 
         def inside_any(a: int, b: int) -> bool:
+            # detected spans do not overlap, so the last one starting before b reaches furthest right
             k = bisect.bisect_left(all_spans, (b, b))
-            return any(x < b and a < y for x, y in all_spans[max(0, k - 8):k])
+            return k > 0 and all_spans[k - 1][1] > a
 
         for key, m in list(occ.items()):
             if inside_any(m.start, m.end):
@@ -838,17 +840,17 @@ class OfflineExtractor:
                 continue
             score = sent_vecs[k] @ self.vectors[cols].T - self._row_penalty[cols] + \
                 self.tagged_span_bonus * t.probability + unit_sims[a:b, cols].max(axis=0)
+            inside: dict[str, SkillMention] = {}  # skill -> its best phrase hit inside the span
             for m in phrase:
-                if t.start <= m.start and m.end <= t.end:
-                    j = self._vec_pos.get(m.skill_id)
-                    at = int(np.searchsorted(cols, j)) if j is not None else len(cols)
-                    if at < len(cols) and cols[at] == j:
-                        score[at] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
+                if not (t.start <= m.start and m.end <= t.end):
+                    continue
+                if m.skill_id not in inside or m.confidence > inside[m.skill_id].confidence:
+                    inside[m.skill_id] = m
+                j = self._vec_pos.get(m.skill_id)
+                at = int(np.searchsorted(cols, j)) if j is not None else len(cols)
+                if at < len(cols) and cols[at] == j:
+                    score[at] += PHRASE_BONUS * m.confidence + self._row_penalty[j]
             conf = 1.0 / (1.0 + np.exp(-(score - CALIB_MID) / LINK_CALIB_SCALE))
-            inside: dict[str, tuple[SkillMention, float]] = {}
-            for m in phrase:
-                if t.start <= m.start and m.end <= t.end and m.confidence > inside.get(m.skill_id, (None, -1.0))[1]:
-                    inside[m.skill_id] = (m, m.confidence)
             one_word = len(tokenize(text[t.start:t.end])) <= 1
             linked = 0
             passing = np.nonzero(conf >= self.min_confidence)[0]
@@ -856,7 +858,7 @@ class OfflineExtractor:
                 sid = self._vec_ids[int(cols[i])]
                 c = float(conf[i])
                 if sid in inside:  # the phrase hit is the evidence; similarity only raises its confidence
-                    ph = inside[sid][0]
+                    ph = inside[sid]
                     if c > ph.confidence:
                         occ[(sid, ph.start, ph.end)] = dataclasses.replace(ph, confidence=c)
                     continue
