@@ -16,22 +16,30 @@ on all train postings.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RAW_DATA = Path(os.environ.get("SKILLATLAS_RAW_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+from skillatlas.settings import load_settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from skillatlas.evaluation.spans import Posting
+    from skillatlas.extract.embeddings import MiniLMEmbedder, TokenStates
+    from skillatlas.extract.span_tagger import SpanTagger
+
+    Sentence = tuple[str, list[tuple[int, int]], TokenStates]
+
+RAW_DATA = load_settings().raw_data or Path(__file__).resolve().parents[2] / "shared" / "data"
 TRAIN = RAW_DATA / "job_postings_skillspan" / "train.json"
 
 
-def sentences(postings: list, embedder: object) -> list[tuple[str, list[tuple[int, int]], object]]:
+def sentences(postings: list[Posting], embedder: MiniLMEmbedder) -> list[Sentence]:
     """(sentence, gold spans in sentence offsets, token states) for every line of every posting."""
-    out = []
     texts: list[str] = []
     golds: list[list[tuple[int, int]]] = []
     for p in postings:
@@ -42,18 +50,16 @@ def sentences(postings: list, embedder: object) -> list[tuple[str, list[tuple[in
             texts.append(line)
             golds.append([(a - pos, b - pos) for a, b in spans if a >= pos and b <= end])
             pos = end + 1
-    _, states = embedder.encode_with_states(texts)  # type: ignore[attr-defined]
-    for t, g, st in zip(texts, golds, states, strict=True):
-        out.append((t, g, st))
-    return out
+    _, states = embedder.encode_with_states(texts)
+    return list(zip(texts, golds, states, strict=True))
 
 
-def span_figures(tagger: object, data: list, thresholds: list[float]) -> list[dict[str, float]]:
+def span_figures(tagger: SpanTagger, data: list[Sentence], thresholds: list[float]) -> list[dict[str, float]]:
     rows = []
     for tau in thresholds:
         n_gold = hit_gold = n_pred = on_gold = 0
         for text, gold, st in data:
-            pred = tagger.spans(text, st.hidden, st.offsets, threshold=tau)  # type: ignore[attr-defined]
+            pred = tagger.spans(text, st.hidden, st.offsets, threshold=tau)
             n_gold += len(gold)
             hit_gold += sum(any(a < t.end and t.start < b for t in pred) for a, b in gold)
             n_pred += len(pred)
