@@ -89,10 +89,6 @@ def materialize_batches(
                         f"batch {key}: already committed by run {str(previous['run_id'])[:8]} for version "
                         f"{version}; skipped (run tag {FORCE_TAG}=true redoes it)"
                     )
-                    if after_commit is not None:
-                        # idempotent follow-up work (retiring older versions) that a run dying right after the
-                        # commit never did: the retry that skips the batch does it
-                        last_metadata.update(after_commit(key))
                 else:
                     result = work.process(progress_logger(context, key))
                     last_metadata = {
@@ -112,14 +108,16 @@ def materialize_batches(
                         run_id=context.run.run_id,
                         metadata=last_metadata,
                     )
-                    if after_commit is not None:
-                        last_metadata.update(after_commit(key))
                     for failure in result.failures[:20]:
                         context.log.warning(f"{table}[{key}] {failure.item}: {failure.error_kind}: {failure.message}")
                     context.log.info(
                         f"batch {key}: committed {result.processed} documents ({result.failed} failed, "
                         f"{len(result.rows)} rows)"
                     )
+                if after_commit is not None:
+                    # idempotent follow-up (retiring older versions), after a fresh commit and also when the
+                    # batch is skipped as committed: a run that died right after its commit never did it
+                    last_metadata.update(after_commit(key))
             except BatchInputMissing as exc:
                 if not in_range:
                     raise dg.Failure(str(exc), allow_retries=False) from exc
